@@ -1,0 +1,199 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+)
+
+// delivery is the state of one Run. Only Run's goroutine touches it.
+type delivery struct {
+	n *Notifier
+	// names lists the queue files not handled yet in this pass, oldest first. The
+	// first one blocks the others until it is delivered or moved to the dead letters.
+	names []string
+	// attempt counts the attempts at names[0], or at listing the queue while names is
+	// empty.
+	attempt int
+	// lastWarned is the logKey of the last failure logged at Warn. A success clears it,
+	// so the first failure of the next outage is logged again.
+	lastWarned string
+	// stuck contains files that are done with but could not be removed or moved. They
+	// are skipped, so a delivered message is not sent twice in this Run.
+	stuck map[string]bool
+}
+
+func (d *delivery) loop(ctx context.Context) {
+	for ctx.Err() == nil {
+		if len(d.names) == 0 && !d.refill(ctx) {
+			continue
+		}
+		wait, done := d.handle(ctx, d.names[0])
+		if done {
+			d.names = d.names[1:]
+			d.attempt = 0
+			continue
+		}
+		sleep(ctx, wait)
+	}
+}
+
+// refill lists the queue into d.names and reports whether it found anything. When it
+// did not, it has already waited: for Send to wake it, for ctx to end, or for the
+// backoff after a failed listing.
+func (d *delivery) refill(ctx context.Context) bool {
+	names, err := d.n.queue.names()
+	if err != nil {
+		d.attempt++
+		wait := d.backoff()
+		if d.isNewFailure(err) {
+			d.n.log.Warn("read alert queue failed, will retry", "attempt", d.attempt,
+				"retry_in", wait, "err", err)
+		}
+		sleep(ctx, wait)
+		return false
+	}
+	d.attempt = 0
+	d.names = slices.DeleteFunc(names, func(name string) bool { return d.stuck[name] })
+	if len(d.names) > 0 {
+		return true
+	}
+	select {
+	case <-ctx.Done():
+	case <-d.n.wake:
+	}
+	return false
+}
+
+// handle makes one attempt at the queue file name. It reports done when the file is
+// finished with (delivered, logged, moved to the dead letters or gone), and otherwise
+// how long to wait before the next attempt.
+func (d *delivery) handle(ctx context.Context, name string) (wait time.Duration, done bool) {
+	d.attempt++
+	ev, err := d.n.queue.read(name)
+	if err != nil {
+		ev.ID = strings.TrimSuffix(name, queueFileSuffix)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.n.addPending(-1)
+		return 0, true
+	case errors.Is(err, errCorrupt):
+		d.reject(name, ev, &DeliveryError{ID: ev.ID, Permanent: true, Err: err})
+		return 0, true
+	case err != nil:
+		return d.retry(ev, err), false
+	}
+
+	if d.n.mailer == nil {
+		d.n.log.Info("alert logged, mail not configured", "service", ev.Service, "kind", ev.Kind,
+			"id", ev.ID, "host", ev.Host, "check", ev.Check, "observed", ev.Observed,
+			"threshold", ev.Threshold, "action", ev.Action, "message", ev.Message)
+		d.finish(name)
+		return 0, true
+	}
+	return d.deliver(ctx, name, ev)
+}
+
+func (d *delivery) deliver(ctx context.Context, name string, ev Event) (wait time.Duration, done bool) {
+	now := d.n.now()
+	err := d.n.mailer.send(ctx, ev, now)
+	if err == nil {
+		d.n.setLastError(nil)
+		d.lastWarned = ""
+		d.n.log.Info("alert sent", "service", ev.Service, "kind", ev.Kind, "id", ev.ID,
+			"attempt", d.attempt, "delay", now.Sub(ev.Time).Round(time.Millisecond))
+		d.finish(name)
+		return 0, true
+	}
+	if ctx.Err() != nil {
+		// Shutdown cut the attempt off. The event stays queued for the next Run.
+		return 0, false
+	}
+
+	d.n.setLastError(err)
+	var de *DeliveryError
+	if errors.As(err, &de) && de.Permanent {
+		d.reject(name, ev, de)
+		return 0, true
+	}
+	return d.retry(ev, err), false
+}
+
+// retry logs a temporary failure, at Warn only when it differs from the last one
+// logged, and returns the backoff before the next attempt.
+func (d *delivery) retry(ev Event, err error) time.Duration {
+	wait := d.backoff()
+	if d.isNewFailure(err) {
+		d.n.log.Warn("alert delivery failed, will retry", "service", ev.Service, "kind", ev.Kind,
+			"id", ev.ID, "attempt", d.attempt, "retry_in", wait, "err", err)
+	}
+	return wait
+}
+
+// isNewFailure reports whether err differs from the last failure logged at Warn, and
+// remembers it.
+func (d *delivery) isNewFailure(err error) bool {
+	key := logKey(err)
+	if key == d.lastWarned {
+		return false
+	}
+	d.lastWarned = key
+	return true
+}
+
+// reject moves a message that can never be delivered to the dead letters and logs it.
+func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
+	d.n.addPending(-1)
+	path, err := d.n.queue.bury(name)
+	if err != nil {
+		d.stuck[name] = true
+		d.n.log.Error("alert rejected, moving it to dead letters failed", "service", ev.Service,
+			"kind", ev.Kind, "id", ev.ID, "code", de.Code, "err", de, "move_err", err)
+		return
+	}
+	d.n.log.Error("alert rejected, moved to dead letters", "service", ev.Service,
+		"kind", ev.Kind, "id", ev.ID, "attempt", d.attempt, "code", de.Code, "path", path,
+		"err", de)
+}
+
+// finish removes a file whose event was delivered or logged.
+func (d *delivery) finish(name string) {
+	d.n.addPending(-1)
+	if err := d.n.queue.remove(name); err != nil {
+		// NOTE: the file stays in the outbox, so the next daemon run delivers it again.
+		// The Message-ID is the same, so the recipient can recognise the duplicate.
+		d.stuck[name] = true
+		d.n.log.Error("remove finished alert from queue", "file", name, "err", err)
+	}
+}
+
+// backoff returns the wait after attempt d.attempt failed: RetryMin doubled for each
+// earlier failure, at most RetryMax.
+func (d *delivery) backoff() time.Duration {
+	lo, hi := d.n.opts.RetryMin, d.n.opts.RetryMax
+	wait := lo
+	for i := 1; i < d.attempt; i++ {
+		if wait >= hi/2 {
+			return hi
+		}
+		wait *= 2
+	}
+	return min(wait, hi)
+}
+
+// sleep waits for wait or until ctx ends.
+func sleep(ctx context.Context, wait time.Duration) {
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

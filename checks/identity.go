@@ -1,0 +1,75 @@
+package checks
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pidfileSlack is how much later than its pidfile's last modification a process may
+// have started and still be taken for the process the pidfile names. Clock ticks and
+// file system timestamps have different resolutions, so a daemon that writes its
+// pidfile at once can seem to start a few milliseconds after writing it.
+const pidfileSlack = time.Second
+
+// Identity is what a process lookup found.
+type Identity struct {
+	// Process is nil when no live process was found, and then Reason says why.
+	Process *Process
+	Reason  string
+	// Stale is true when the pidfile names a live process that cannot be the service:
+	// one that started after the pidfile was written. That process must never be
+	// signalled.
+	Stale bool
+}
+
+// FindByPidfile identifies the process that the pidfile at path names. The first line
+// of the file holds the PID, as written by redis-server, PostgreSQL (postmaster.pid) and
+// start-stop-daemon. A PID whose process started after the pidfile was last written is
+// a reused PID, not the service.
+func FindByPidfile(s *Snapshot, path string) Identity {
+	pid, mtime, err := ReadPidfile(path)
+	if err != nil {
+		return Identity{Reason: err.Error()}
+	}
+	p, ok := s.Processes[pid]
+	if !ok {
+		return Identity{Reason: fmt.Sprintf("PID %d from pidfile %s is not running", pid, path)}
+	}
+	if p.Zombie() {
+		return Identity{Reason: fmt.Sprintf("PID %d from pidfile %s has exited (zombie)", pid, path)}
+	}
+	if started := s.StartTime(p); started.After(mtime.Add(pidfileSlack)) {
+		return Identity{Stale: true, Reason: fmt.Sprintf(
+			"pidfile %s names PID %d, which started after the pidfile was written (%s > %s)",
+			path, pid, started.Format(time.RFC3339), mtime.Format(time.RFC3339))}
+	}
+	return Identity{Process: p}
+}
+
+// ReadPidfile returns the PID in the first line of the pidfile at path and the time the
+// file was last modified.
+func ReadPidfile(path string) (int, time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return 0, time.Time{}, fmt.Errorf("pidfile %s not found", path)
+		}
+		return 0, time.Time{}, fmt.Errorf("read pidfile: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("read pidfile: %w", err)
+	}
+	buf := make([]byte, 64)
+	n, _ := f.Read(buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		return 0, time.Time{}, fmt.Errorf("pidfile %s does not contain a PID: %q", path, line)
+	}
+	return pid, fi.ModTime(), nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+
+	"tend/alert"
+	"tend/config"
+	"tend/supervisor"
+)
+
+func cmdRun(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "main configuration `file`; drop-ins come from its include globs")
+	level := fs.String("log-level", "info", "minimum log `level`: debug, info, warn or error")
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "tend run: invalid -log-level %q: want debug, info, warn or error\n", *level)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+
+	cfg, err := config.Load(*path)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := runDaemon(ctx, cfg, log); err != nil {
+		log.Error("daemon stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runDaemon wires the alert pipeline and the supervisor together and runs them until
+// ctx ends.
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	log.Info("starting", "version", version, "config", cfg.Path, "services", len(cfg.Services),
+		"interval", cfg.Interval, "pid", os.Getpid())
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	notifier, err := alert.New(alert.Options{
+		StateDir: cfg.StateDir,
+		Mail:     mailOptions(cfg.Mail),
+		Logger:   log.With("component", "alert"),
+	})
+	if err != nil {
+		return err
+	}
+	sup, err := supervisor.New(supervisor.Options{
+		Config:  cfg,
+		Alerter: notifier,
+		Logger:  log.With("component", "supervisor"),
+	})
+	if err != nil {
+		return err
+	}
+
+	alertCtx, stopAlerts := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { notifier.Run(alertCtx) })
+	defer func() {
+		stopAlerts()
+		wg.Wait()
+	}()
+
+	ready := func() {
+		log.Info("ready")
+		if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
+			log.Warn("notify systemd", "err", err)
+		}
+	}
+	err = sup.Run(ctx, ready)
+	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
+	log.Info("stopped")
+	return err
+}
+
+func mailOptions(m *config.Mail) *alert.MailOptions {
+	if m == nil {
+		return nil
+	}
+	return &alert.MailOptions{
+		Host:     m.Host,
+		Port:     m.Port,
+		TLS:      alert.TLSMode(m.TLS.String()),
+		Username: m.Username,
+		Password: m.Password.Value(),
+		From:     m.From,
+		To:       m.To,
+		Timeout:  m.Timeout.D(),
+	}
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tend/internal/testenv"
+)
+
+// restartBound is how soon after a kill -9 the replacement of a pidfile service must
+// run: two 1 s cycles, plus a margin for the start program and the pidfile.
+const restartBound = 3 * time.Second
+
+// A killed redis-server found through its pidfile is restarted by its start program
+// within two cycles, and one failure and one recovery mail reach the operator.
+func TestRedisKilledIsRestarted(t *testing.T) {
+	redis := testenv.LookPath(t, "redis-server", "apt-get install redis-server")
+	mp := testenv.StartMailpit(t)
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	pidfile := filepath.Join(dir, "redis.pid")
+	t.Cleanup(func() { killPidfile(pidfile) })
+
+	cfg := writeConfig(t, dir, mp, fmt.Sprintf(`
+[[service]]
+name = "redis"
+pidfile = %q
+start = [%q, "--port", "%d", "--bind", "127.0.0.1", "--daemonize", "yes",
+         "--pidfile", %q, "--dir", %q, "--save", "", "--appendonly", "no"]
+start_timeout = "10s"
+
+[[service.check]]
+type = "tcp"
+address = "127.0.0.1:%d"
+timeout = "1s"
+action = "restart"
+`, pidfile, redis, port, pidfile, dir, port))
+	startTend(t, cfg)
+
+	took := killAndWaitRestart(t, pidfile, testenv.Addr(port))
+	if took > restartBound {
+		t.Errorf("redis replaced %s after kill -9, want within %s (two cycles)", took, restartBound)
+	}
+	failed := waitMail(t, mp, "e2e-host", "redis failed", "process")
+	recovered := waitMail(t, mp, "e2e-host", "redis recovered", "process")
+	if !failed.Created.Before(recovered.Created) && !failed.Created.Equal(recovered.Created) {
+		t.Errorf("recovery mail (%s) arrived before the failure mail (%s)", recovered.Created, failed.Created)
+	}
+	if body := mp.Body(t, failed.ID); !strings.Contains(body, "restart") {
+		t.Errorf("failure mail body does not name the action restart:\n%s", body)
+	}
+}
+
+// A killed PostgreSQL postmaster is restarted through pg_ctl within two cycles, its port
+// answers again, and the failure and recovery mails arrive.
+func TestPostgresKilledIsRestarted(t *testing.T) {
+	pg := startPostgresCluster(t)
+	mp := testenv.StartMailpit(t)
+	dir := t.TempDir()
+
+	cfg := writeConfig(t, dir, mp, fmt.Sprintf(`
+[[service]]
+name = "postgres"
+pidfile = %q
+start = %s
+stop = %s
+start_timeout = "30s"
+stop_timeout = "30s"
+
+[[service.check]]
+type = "tcp"
+address = "127.0.0.1:%d"
+timeout = "1s"
+action = "restart"
+`, filepath.Join(pg.data, "postmaster.pid"), tomlList(pg.ctl("start", "-w")),
+		tomlList(pg.ctl("stop", "-m", "fast")), pg.port))
+	startTend(t, cfg)
+
+	took := killAndWaitRestart(t, filepath.Join(pg.data, "postmaster.pid"), testenv.Addr(pg.port))
+	if took > restartBound {
+		t.Errorf("postgres replaced %s after kill -9, want within %s (two cycles)", took, restartBound)
+	}
+	waitMail(t, mp, "postgres failed", "process")
+	waitMail(t, mp, "postgres recovered", "process")
+}
+
+// An owned service that exits at once is restarted until the restart limit, then
+// unmonitored with one alert; after that nothing starts it again.
+func TestCrashLoopReachesRestartLimit(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	dir := t.TempDir()
+	starts := filepath.Join(dir, "starts")
+	cfg := writeConfig(t, dir, mp, fmt.Sprintf(`
+[[service]]
+name = "crasher"
+command = ["sh", "-c", "echo started >> %s; exit 3"]
+restart_limit = { restarts = 3, cycles = 5 }
+`, starts))
+	d := startTend(t, cfg)
+
+	waitMail(t, mp, "crasher unmonitored")
+	// One start at daemon start plus three restarts.
+	if got := countLines(t, starts); got != 4 {
+		t.Errorf("crasher started %d times, want 4 (one start and 3 restarts)", got)
+	}
+	// Two more cycles: the loop has stopped.
+	time.Sleep(2500 * time.Millisecond) //nolint:forbidigo // waiting out cycles is the test
+	if got := countLines(t, starts); got != 4 {
+		t.Errorf("crasher started %d times after being unmonitored, want still 4", got)
+	}
+	var limitMails int
+	for _, m := range mp.Messages(t) {
+		if strings.Contains(m.Subject, "unmonitored") {
+			limitMails++
+		}
+	}
+	if limitMails != 1 {
+		t.Errorf("%d restart-limit mails, want 1", limitMails)
+	}
+	if !strings.Contains(d.out.String(), "restart limit reached") {
+		t.Errorf("tend did not log the restart limit")
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return strings.Count(string(data), "\n")
+}
+
+func killPidfile(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func tomlList(argv []string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = strconv.Quote(a)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// pgCluster is a PostgreSQL cluster in a temporary directory, listening on loopback.
+type pgCluster struct {
+	bin  string
+	data string
+	port int
+	// asUser runs programs as the postgres user when the test runs as root, since
+	// PostgreSQL refuses to run as root.
+	asUser []string
+}
+
+// ctl returns the pg_ctl argument vector for a command on the cluster.
+func (c *pgCluster) ctl(args ...string) []string {
+	argv := append([]string(nil), c.asUser...)
+	argv = append(argv, filepath.Join(c.bin, "pg_ctl"), "-D", c.data, "-l", filepath.Join(c.data, "log"),
+		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", c.port, c.data))
+	return append(argv, args...)
+}
+
+// startPostgresCluster runs initdb in a new directory and removes the cluster when the
+// test ends. The cluster is not started: tend starts it.
+func startPostgresCluster(t *testing.T) *pgCluster {
+	t.Helper()
+	initdb := testenv.LookPath(t, "initdb", "apt-get install postgresql", "/usr/lib/postgresql/*/bin")
+	c := &pgCluster{bin: filepath.Dir(initdb), port: testenv.FreePort(t)}
+
+	dir, err := os.MkdirTemp("", "tend-pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.data = filepath.Join(dir, "data")
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			testenv.Missing(t, "no postgres user to run PostgreSQL as; install it with: apt-get install postgresql")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		c.asUser = []string{"runuser", "-u", "postgres", "--"}
+	}
+	t.Cleanup(func() {
+		stop := exec.Command(c.ctl("stop", "-m", "immediate")[0], c.ctl("stop", "-m", "immediate")[1:]...)
+		_ = stop.Run()
+		_ = os.RemoveAll(dir)
+	})
+
+	argv := append(append([]string(nil), c.asUser...), initdb, "-D", c.data, "-A", "trust", "-U", "postgres", "--no-sync")
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	return c
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"tend/config"
+)
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	path := fs.String("config", defaultConfig, "main configuration `file`; drop-ins come from its include globs")
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
+	}
+
+	cfg, err := config.Load(*path)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid: %d services\n", *path, len(cfg.Services))
+	return 0
+}
+
+// printConfigErrors prints each configuration error on a line of its own.
+func printConfigErrors(w io.Writer, err error) {
+	var list config.Errors
+	if !errors.As(err, &list) {
+		fmt.Fprintf(w, "tend: %v\n", err)
+		return
+	}
+	for _, e := range list {
+		fmt.Fprintln(w, e)
+	}
+	fmt.Fprintf(w, "tend: %d configuration errors\n", len(list))
+}

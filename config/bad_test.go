@@ -1,0 +1,294 @@
+package config
+
+// badCase is one directory of testdata/bad: a main file tend.toml, with drop-ins in
+// conf.d when the case needs them, and every error that Load must return for it.
+type badCase struct {
+	name string
+	want []string
+}
+
+// badCases returns the cases of testdata/bad. Paths in the errors are relative to the
+// case's directory.
+func badCases() []badCase {
+	return []badCase{
+		{
+			name: "argument-vectors",
+			want: []string{
+				`tend.toml:4: service "app" start: empty: want the program and its arguments, such as ["/usr/sbin/service", "redis", "start"]`,
+				`tend.toml:5: service "app" stop: item 1: empty: want the program to run`,
+				`tend.toml:8: service "app" environment."A=B": invalid variable name: want a name without "=" or NUL bytes`,
+			},
+		},
+		{
+			name: "bad-address",
+			want: []string{
+				`tend.toml:7: service "redis" check 1 address: invalid address "localhost": want host:port, such as "127.0.0.1:6379" or "[::1]:6379"`,
+				`tend.toml:11: service "redis" check 2 address: invalid port "99999" in "127.0.0.1:99999": want a number from 1 to 65535`,
+				`tend.toml:15: service "redis" check 3 address: invalid address ":6379": want host:port, such as "127.0.0.1:6379" or "[::1]:6379"`,
+				`tend.toml:19: service "redis" check 4 address: invalid port "redis" in "localhost:redis": want a number from 1 to 65535`,
+			},
+		},
+		{
+			name: "bad-duration",
+			want: []string{
+				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+				`tend.toml:6: service "app" start_timeout: invalid duration "-5s": must not be negative`,
+				`tend.toml:7: service "app" stop_timeout: invalid duration "5": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+			},
+		},
+		{
+			name: "bad-include",
+			want: []string{
+				`tend.toml:2: include: item 1: invalid glob pattern "conf.d/[": syntax error in pattern`,
+				`tend.toml:3: include: item 2: empty: want a glob pattern such as "conf.d/*.toml"`,
+			},
+		},
+		{
+			name: "bad-percentage",
+			want: []string{
+				`tend.toml:7: service "app" check 1 above: invalid percentage "95.5.5%": want a number followed by %, such as "95%"`,
+				`tend.toml:11: service "app" check 2 above: invalid percentage "95": want a number followed by %, such as "95%"`,
+				`tend.toml:15: service "app" check 3 above: "150%" is out of range: want a percentage greater than 0% and at most 100%`,
+				`tend.toml:19: service "app" check 4 above: "0%" is out of range: want a percentage greater than 0% and at most 100%`,
+			},
+		},
+		{
+			name: "bad-size",
+			want: []string{
+				`tend.toml:7: service "redis" check 1 above: invalid size "600XB": want a number followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB`,
+				`tend.toml:11: service "redis" check 2 above: invalid size "1e3MB": want a number followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB`,
+			},
+		},
+		{
+			name: "command-and-pidfile",
+			want: []string{
+				`tend.toml:4: service "redis" command: cannot be combined with pidfile: set command when tend runs the service itself, or pidfile when something else starts it`,
+			},
+		},
+		{
+			name: "cpu-with-size",
+			want: []string{
+				`tend.toml:7: service "redis" check 1 above: "600MB" is a size, but a cpu check needs a percentage such as "95%"`,
+			},
+		},
+		{
+			name: "directory-in-include",
+			want: []string{
+				`conf.d/sub: cannot read: is a directory`,
+			},
+		},
+		{
+			name: "drop-in-top-level-key",
+			want: []string{
+				`conf.d/redis.toml:1: interval: not allowed in a drop-in, which may contain only [[service]] entries`,
+				`conf.d/redis.toml:7: mail: not allowed in a drop-in, which may contain only [[service]] entries`,
+			},
+		},
+		{
+			name: "duplicate-names",
+			want: []string{
+				`conf.d/b.toml:7: service "redis" name: duplicate service name: first declared at conf.d/a.toml:3`,
+			},
+		},
+		{
+			name: "keys-by-check-type",
+			want: []string{
+				`tend.toml:7: service "app" check 1 address: not allowed in a process check: only tcp checks have address`,
+				`tend.toml:12: service "app" check 2 above: not allowed in a tcp check: only cpu, memory and total_memory checks have above`,
+				`tend.toml:17: service "app" check 3 timeout: not allowed in a cpu check: only tcp checks have timeout`,
+				`tend.toml:19: service "app" check 4 above: missing: want a threshold such as "95%"`,
+			},
+		},
+		{
+			name: "limits",
+			want: []string{
+				`tend.toml:1: interval: 50ms is too short: want at least 100ms`,
+				`tend.toml:6: service "app" start_timeout: 0s is too short: want a duration greater than 0`,
+				`tend.toml:7: service "app" restart_limit.restarts: 0 is too small: want 1 or more`,
+				`tend.toml:7: service "app" restart_limit.cycles: -1 is too small: want 1 or more`,
+				`tend.toml:11: service "app" check 1 for_cycles: 0 is too small: want 1 or more`,
+			},
+		},
+		{
+			name: "mail-bad-addresses",
+			want: []string{
+				`tend.toml:3: mail.from: invalid address "tend": mail: missing '@' or angle-addr`,
+				`tend.toml:6: mail.to: item 2: invalid address "oncall at example.com": mail: no angle-addr`,
+			},
+		},
+		{
+			name: "mail-clear-text",
+			want: []string{
+				`tend.toml:3: mail.tls: none would send the password in clear text to smtp.example.com: use starttls or tls, or a server on localhost`,
+				`tend.toml:8: mail.timeout: 0s is too short: want a duration greater than 0`,
+			},
+		},
+		{
+			name: "mail-empty-recipients",
+			want: []string{
+				`tend.toml:3: mail.port: 70000 is out of range: want a port from 1 to 65535`,
+				`tend.toml:5: mail.to: empty: want at least one recipient address, such as ["ops@example.com"]`,
+			},
+		},
+		{
+			name: "mail-missing-keys",
+			want: []string{
+				`tend.toml:2: mail.host: missing: want the SMTP server's host name or IP address`,
+				`tend.toml:2: mail.from: missing: want the sender address, such as "tend@example.com"`,
+				`tend.toml:2: mail.to: missing: want an array of recipient addresses, such as ["ops@example.com"]`,
+			},
+		},
+		{
+			name: "mail-password-file-missing",
+			want: []string{
+				`tend.toml:4: mail.password_file: cannot read "missing-secret.txt": no such file or directory`,
+			},
+		},
+		{
+			name: "mail-password-without-username",
+			want: []string{
+				`tend.toml:3: mail.password: set without username: add username, or remove password`,
+			},
+		},
+		{
+			name: "mail-two-passwords",
+			want: []string{
+				`tend.toml:5: mail.password_file: cannot be combined with password: set only one of password, password_env and password_file`,
+			},
+		},
+		{
+			name: "mail-username-without-password",
+			want: []string{
+				`tend.toml:3: mail.username: set without a password: add password, password_env or password_file, or remove username`,
+			},
+		},
+		{
+			name: "missing-name",
+			want: []string{
+				`tend.toml:1: service 1 name: missing: want a name such as "redis"`,
+				`tend.toml:5: service 2 name: empty: want a name such as "redis"`,
+				`tend.toml:9: service "my app" name: invalid name "my app": want a letter or digit, then letters, digits, "_", "." or "-"`,
+				`tend.toml:13: service "-app" name: invalid name "-app": want a letter or digit, then letters, digits, "_", "." or "-"`,
+			},
+		},
+		{
+			name: "neither-command-nor-pidfile",
+			want: []string{
+				`tend.toml:1: service "redis" command: missing: want command when tend runs the service itself, or pidfile when something else starts it`,
+			},
+		},
+		{
+			name: "password-env-unset",
+			want: []string{
+				`tend.toml:4: mail.password_env: environment variable "TEND_TEST_UNSET_PASSWORD" is not set`,
+			},
+		},
+		{
+			name: "password-syntax-error",
+			want: []string{
+				`tend.toml:4: invalid TOML: invalid value of password (the parser's message is withheld because it may quote the password)`,
+			},
+		},
+		{
+			name: "restart-without-start",
+			want: []string{
+				`tend.toml:9: service "postgres" check 1 action: restart needs a start program, and this service has a pidfile but no start: set start, or use action "alert"`,
+			},
+		},
+		{
+			name: "second-process-check",
+			want: []string{
+				`tend.toml:9: service "app" check 2 type: a second process check: a service has at most one, and check 1 is one`,
+			},
+		},
+		{
+			name: "service-not-an-array",
+			want: []string{
+				`conf.d/redis.toml:2: service: got a table, want an array of tables, each introduced by [[service]]`,
+			},
+		},
+		{
+			name: "start-with-command",
+			want: []string{
+				`tend.toml:4: service "app" start: only allowed with pidfile, because tend starts command itself`,
+				`tend.toml:5: service "app" stop: only allowed with pidfile, because tend stops command with stop_signal`,
+			},
+		},
+		{
+			name: "syntax-error-in-drop-in",
+			want: []string{
+				`conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file`,
+				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, start, stop, command, directory, environment, stop_signal, start_timeout, stop_timeout, restart_limit and check`,
+			},
+		},
+		{
+			name: "tcp-without-address",
+			want: []string{
+				`tend.toml:5: service "redis" check 1 address: missing: want host:port, such as "127.0.0.1:6379"`,
+			},
+		},
+		{
+			name: "three-errors",
+			want: []string{
+				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+				`tend.toml:6: service "redis" stop_signal: unknown signal "SIGSTOP": want HUP, INT, QUIT, KILL, USR1, USR2 or TERM, with or without the SIG prefix`,
+				`tend.toml:11: service "redis" check 1 action: unknown action "page": want alert or restart`,
+			},
+		},
+		{
+			name: "unknown-action",
+			want: []string{
+				`tend.toml:7: service "app" check 1 action: unknown action "stop": want alert or restart`,
+			},
+		},
+		{
+			name: "unknown-check-key",
+			want: []string{
+				`tend.toml:8: service "web" check 1 port: unknown key: allowed keys are type, address, timeout, above, for_cycles and action`,
+			},
+		},
+		{
+			name: "unknown-check-type",
+			want: []string{
+				`tend.toml:6: service "app" check 1 type: unknown check type "disk": want process, tcp, cpu, memory or total_memory`,
+				`tend.toml:9: service "app" check 2 type: missing: want process, tcp, cpu, memory or total_memory`,
+			},
+		},
+		{
+			name: "unknown-service-key",
+			want: []string{
+				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, start, stop, command, directory, environment, stop_signal, start_timeout, stop_timeout, restart_limit and check`,
+			},
+		},
+		{
+			name: "unknown-signal",
+			want: []string{
+				`tend.toml:4: service "app" stop_signal: unknown signal "SIGFOO": want HUP, INT, QUIT, KILL, USR1, USR2 or TERM, with or without the SIG prefix`,
+			},
+		},
+		{
+			name: "unknown-top-level-key",
+			want: []string{
+				`tend.toml:2: intervall: unknown key: allowed keys are interval, state_dir, include, hostname, mail and service`,
+				`tend.toml:4: http: unknown key: allowed keys are interval, state_dir, include, hostname, mail and service`,
+			},
+		},
+		{
+			name: "wrong-type",
+			want: []string{
+				`tend.toml:1: interval: got an integer, want a string such as "30s"`,
+				`tend.toml:5: service "app" command: got a string, want an array of strings such as ["/usr/bin/redis-server", "/etc/redis/redis.conf"]`,
+				`tend.toml:6: service "app" stop_timeout: got an integer, want a string such as "30s"`,
+				`tend.toml:7: service "app" restart_limit: got an integer, want a table such as { restarts = 5, cycles = 5 }`,
+				`tend.toml:8: service "app" environment.PORT: got an integer, want a string`,
+				`tend.toml:13: service "app" check 1 for_cycles: got a string, want an integer`,
+			},
+		},
+		{
+			name: "no-main-file",
+			want: []string{
+				`tend.toml: cannot read: no such file or directory`,
+			},
+		},
+	}
+}

@@ -1,0 +1,172 @@
+// Package config loads and validates tend's configuration: the main file (daemon settings,
+// mail) and every drop-in its include globs match, each declaring one or more services.
+//
+// Decoding is strict. Unknown keys, wrong types, bad durations, sizes and percentages,
+// duplicate service names and missing required keys are reported together, each naming
+// the file, the line and the key.
+package config
+
+import (
+	"syscall"
+	"time"
+)
+
+// Defaults applied before validation when a key is absent.
+const (
+	DefaultInterval     = 30 * time.Second
+	DefaultStateDir     = "/var/lib/tend"
+	DefaultStartTimeout = 30 * time.Second
+	DefaultStopTimeout  = 30 * time.Second
+	DefaultStopSignal   = Signal(syscall.SIGTERM)
+	DefaultProbeTimeout = 5 * time.Second
+	DefaultForCycles    = 1
+	DefaultMailTimeout  = 15 * time.Second
+	DefaultMailTLS      = TLSStartTLS
+)
+
+// MinInterval is the shortest cycle that Load accepts.
+const MinInterval = 100 * time.Millisecond
+
+// Config is the whole configuration: the main file plus its drop-ins.
+type Config struct {
+	// Path is the main file the configuration was loaded from.
+	Path string
+
+	// Interval is the cycle length: how often every service is observed.
+	Interval Duration
+	// StateDir contains the daemon's durable state, the alert queue among it. A relative
+	// state_dir is joined to the directory of the main file.
+	StateDir string
+	// Include lists the glob patterns of drop-in files, each relative pattern already
+	// joined to the directory of the main file.
+	Include []string
+	// Hostname names this machine in alerts. It is the kernel's host name when the
+	// hostname key is absent.
+	Hostname string
+
+	// Mail is nil when no [mail] table is present, and then alerts are only logged.
+	Mail *Mail
+
+	// Services lists the services of the main file, then those of each drop-in in the
+	// order Load read them, each file's in the order they are written.
+	Services []Service
+}
+
+// Mail contains the SMTP settings for alert delivery.
+type Mail struct {
+	Host string
+	// Port is 25 for TLSNone, 587 for TLSStartTLS and 465 for TLSImplicit unless the
+	// port key sets it.
+	Port int
+	TLS  TLSMode
+
+	// Username is empty when the server takes mail without authentication. When it is
+	// set, Password is set too.
+	Username string
+	// Password is resolved from password_env or password_file when one of them is set,
+	// and from the password key otherwise. It is masked when printed.
+	Password Secret
+
+	// From and To are addresses as net/mail parses them, display names allowed.
+	// To contains at least one address.
+	From    string
+	To      []string
+	Timeout Duration
+
+	// Pos is the position of the [mail] header.
+	Pos Position
+}
+
+// Service is one supervised service.
+//
+// An owned service has Command: tend runs it as a child in its own process group. An
+// external service has Pidfile: something else starts it, through the Start program when
+// tend must start it. Exactly one of Command and Pidfile is set.
+type Service struct {
+	// Name is unique across all files and matches ^[A-Za-z0-9][A-Za-z0-9_.-]*$.
+	Name string
+	// Pos is the position of the [[service]] header.
+	Pos Position
+
+	// Pidfile is the path of the file that contains the PID of an external service.
+	// Pidfile, Directory and the other paths of a drop-in are joined to the directory
+	// of the file that declares them when they are relative.
+	Pidfile string
+	// Start and Stop are argument vectors of an external service, run without a shell.
+	// Either may be empty. Without Start, tend cannot start the service, and without
+	// Stop it sends StopSignal to the PID from the pidfile.
+	Start []string
+	Stop  []string
+
+	// Command is the argument vector of an owned service. Every argument vector that
+	// Load returns has a non-empty first element, the program.
+	Command []string
+	// Directory is the working directory of the programs, or empty to inherit tend's.
+	Directory string
+	// Environment is added to tend's environment for the programs. It may be nil.
+	Environment map[string]string
+
+	// StopSignal is sent to the process (the process group of an owned service) when
+	// there is no Stop program; SIGKILL follows after StopTimeout.
+	StopSignal   Signal
+	StartTimeout Duration
+	StopTimeout  Duration
+
+	// RestartLimit stops a restart loop: when reached, tend unmonitors the service.
+	RestartLimit RestartLimit
+
+	// Checks lists the rules of the service, with at most one process check. When the
+	// file declares none, Load adds one first, with ForCycles 1 and the restart action,
+	// or the alert action for an external service without a Start program.
+	Checks []Check
+}
+
+// Owned reports whether tend runs the service as its own child.
+func (s *Service) Owned() bool { return len(s.Command) > 0 }
+
+// RestartLimit is "Restarts restarts within Cycles cycles". Both are at least 1.
+type RestartLimit struct {
+	Restarts int
+	Cycles   int
+}
+
+// DefaultRestartLimit returns the limit of 5 restarts within 5 cycles. It applies to
+// each field of restart_limit that a service leaves out, so that no configuration
+// restarts a crashing service forever.
+func DefaultRestartLimit() RestartLimit {
+	return RestartLimit{Restarts: 5, Cycles: 5}
+}
+
+// Check is one rule: a test, how long it must fail, and the action to take.
+type Check struct {
+	Type CheckType
+	// Pos is the position of the [[service.check]] header, or of the [[service]]
+	// header for the process check that Load adds.
+	Pos Position
+
+	// Address is host:port for a tcp check, with a port from 1 to 65535. It is empty
+	// for the other types.
+	Address string
+	// Timeout bounds one probe of a tcp check. It is DefaultProbeTimeout unless set,
+	// and zero for the other types.
+	Timeout Duration
+
+	// Above is the threshold of a resource check: a percentage for cpu, a size or a
+	// percentage of physical memory for memory and total_memory. It is the zero
+	// Quantity for process and tcp checks. A percentage is greater than 0 and at most
+	// 100, and a size is greater than 0.
+	Above Quantity
+
+	// ForCycles is how many consecutive cycles the test must fail before the action runs.
+	// It is at least 1.
+	ForCycles int
+	// Action is ActionAlert unless set. ActionRestart is never set on an external
+	// service without a Start program.
+	Action Action
+}
+
+// Position is a place in a configuration file.
+type Position struct {
+	File string
+	Line int
+}

@@ -1,0 +1,225 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"tend/alert"
+	"tend/checks"
+	"tend/config"
+)
+
+// probeDone carries the result of one probe back to the loop.
+type probeDone struct {
+	svc        *service
+	check      *checkState
+	generation uint64
+	result     checks.Result
+}
+
+// observe runs every rule of svc against the snapshot and launches its probes.
+func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Snapshot) {
+	reason := svc.identify(snap)
+	if reason == "" && svc.state != StateRunning {
+		svc.setState(StateRunning, "process found")
+	}
+	if reason != "" && svc.state == StateRunning {
+		svc.setState(StateFailed, reason)
+	}
+
+	for _, cs := range svc.checks {
+		if svc.busy || svc.state == StateUnmonitored {
+			return // A rule before this one started an action.
+		}
+		switch cs.cfg.Type {
+		case config.CheckProcess:
+			s.record(ctx, svc, cs, reason == "", reason, reason)
+		case config.CheckTCP:
+			if reason == "" {
+				s.launchProbe(ctx, svc, cs)
+			}
+		default:
+			if reason == "" {
+				s.checkResource(ctx, svc, cs, snap)
+			}
+		}
+	}
+}
+
+// checkResource compares a CPU or memory figure of the service's process with the
+// rule's threshold.
+func (s *Supervisor) checkResource(ctx context.Context, svc *service, cs *checkState, snap *checks.Snapshot) {
+	u := snap.Usage(s.prev, svc.pid, s.cores)
+	var value, limit float64
+	var observed string
+	switch cs.cfg.Type {
+	case config.CheckCPU:
+		if !u.CPUKnown {
+			return // No interval to measure over yet.
+		}
+		value, limit = u.CPU, cs.cfg.Above.Percent()
+		observed = fmt.Sprintf("%.1f%%", value)
+	case config.CheckMemory, config.CheckTotalMemory:
+		bytes := u.Memory
+		if cs.cfg.Type == config.CheckTotalMemory {
+			bytes = u.TotalMemory
+		}
+		value, limit, observed = s.memoryFigures(bytes, cs.cfg.Above)
+	default:
+		return
+	}
+	ok := value <= limit
+	reason := ""
+	if !ok {
+		reason = fmt.Sprintf("%s %s > %s", cs.name, observed, cs.cfg.Above)
+	}
+	s.record(ctx, svc, cs, ok, reason, observed)
+}
+
+// memoryFigures returns a memory figure and its limit in the unit of the threshold:
+// bytes for a size, percent of physical memory for a percentage.
+func (s *Supervisor) memoryFigures(bytes uint64, above config.Quantity) (value, limit float64, observed string) {
+	if above.IsPercent() && s.memTotal > 0 {
+		value = float64(bytes) * 100 / float64(s.memTotal)
+		return value, above.Percent(), fmt.Sprintf("%.1f%%", value)
+	}
+	return float64(bytes), float64(above.Bytes()), formatBytes(bytes)
+}
+
+// launchProbe starts a probe in its own goroutine unless one of the same check is still
+// running, so a hung probe delays neither the cycle nor another service.
+func (s *Supervisor) launchProbe(ctx context.Context, svc *service, cs *checkState) {
+	if cs.inFlight {
+		return
+	}
+	cs.inFlight = true
+	gen, address, timeout := svc.generation, cs.cfg.Address, cs.cfg.Timeout.D()
+	s.workers.Go(func() {
+		select {
+		case s.probeSlots <- struct{}{}:
+		case <-s.done:
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		r := checks.ProbeTCP(pctx, address)
+		cancel()
+		<-s.probeSlots
+		select {
+		case s.probes <- probeDone{svc: svc, check: cs, generation: gen, result: r}:
+		case <-s.done:
+		}
+	})
+}
+
+func (s *Supervisor) handleProbe(p probeDone) {
+	p.check.inFlight = false
+	svc := p.svc
+	if svc.busy || svc.state == StateUnmonitored || p.generation != svc.generation {
+		return // An action began after the probe did; its result says nothing now.
+	}
+	svc.log.Debug("probe done", "check", p.check.name, "ok", p.result.OK,
+		"duration", p.result.Duration, "reason", p.result.Reason)
+	s.record(context.Background(), svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
+}
+
+// record applies one observation to a rule: it counts consecutive failures, sends the
+// failure alert once when the rule's cycle count is reached, runs the rule's action, and
+// sends the recovery alert when a failing check passes again.
+func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, ok bool, reason, observed string) {
+	if ok {
+		if cs.failing {
+			svc.log.Info("check recovered", "check", cs.name)
+			s.emit(svc, alert.Event{
+				Kind: alert.KindRecovered, Check: cs.name, Threshold: threshold(cs.cfg),
+				Message: fmt.Sprintf("%s of %s passes again", cs.name, svc.cfg.Name),
+			})
+		}
+		cs.fails, cs.failing = 0, false
+		return
+	}
+
+	cs.fails++
+	svc.log.Info("check failed", "check", cs.name, "reason", reason,
+		"failures", cs.fails, "for_cycles", cs.cfg.ForCycles)
+	if cs.fails < cs.cfg.ForCycles {
+		return
+	}
+	action := cs.cfg.Action
+	if !cs.failing {
+		cs.failing = true
+		s.emit(svc, alert.Event{
+			Kind: alert.KindFailed, Check: cs.name, Observed: observed,
+			Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
+		})
+	}
+	if action == config.ActionRestart {
+		cs.fails = 0
+		s.requestAction(ctx, svc, actionRequest{kind: actionRestart, trigger: cs.name + ": " + reason})
+	}
+}
+
+// restartAllowed enforces the restart limit: when the service was restarted as often as
+// the limit allows within its window of cycles, tend unmonitors it and alerts instead of
+// restarting it again.
+func (s *Supervisor) restartAllowed(svc *service) bool {
+	limit := svc.cfg.RestartLimit
+	recent := svc.restartCycles[:0]
+	for _, c := range svc.restartCycles {
+		if c+uint64(limit.Cycles) > s.cycle {
+			recent = append(recent, c)
+		}
+	}
+	svc.restartCycles = recent
+	if len(recent) < limit.Restarts {
+		svc.restartCycles = append(svc.restartCycles, s.cycle)
+		return true
+	}
+
+	msg := fmt.Sprintf("restart limit reached (%d restarts within %d cycles); %s is no longer monitored",
+		limit.Restarts, limit.Cycles, svc.cfg.Name)
+	svc.log.Error("restart limit reached", "restarts", limit.Restarts, "cycles", limit.Cycles)
+	svc.setState(StateUnmonitored, msg)
+	svc.pending = nil
+	s.emit(svc, alert.Event{
+		Kind: alert.KindRestartLimit, Action: "unmonitor",
+		Threshold: fmt.Sprintf("%d restarts within %d cycles", limit.Restarts, limit.Cycles),
+		Message:   msg,
+	})
+	return false
+}
+
+// handleExit deals with the exit of an owned service's process, at once rather than at
+// the next cycle.
+func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
+	svc := e.svc
+	if svc.child != e.child {
+		return // An old process, already replaced.
+	}
+	svc.child, svc.pid, svc.startTicks = nil, 0, 0
+	if svc.busy || svc.state == StateUnmonitored {
+		return // tend is stopping it, or nobody watches it.
+	}
+	reason := "process exited: " + e.child.exitDescription()
+	svc.log.Warn("process exited", "pid", e.child.pid, "status", e.child.exitDescription(),
+		"uptime", time.Since(e.child.started).Round(time.Millisecond))
+	svc.setState(StateFailed, reason)
+	for _, cs := range svc.checks {
+		if cs.cfg.Type == config.CheckProcess {
+			s.record(ctx, svc, cs, false, reason, reason)
+		}
+	}
+}
+
+func formatBytes(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,46 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+)
+
+// ServiceStatus is a copy of one service's state, safe to keep and read anywhere.
+type ServiceStatus struct {
+	Name   string
+	State  State
+	Since  time.Time
+	Reason string
+	// PID is the main process, 0 when none is known.
+	PID int
+	// Restarts counts the restarts within the restart limit's current window of cycles.
+	Restarts int
+}
+
+// Status returns the state of every service, in configuration order. It asks Run's
+// goroutine, so it returns an error when ctx ends first or Run is not running.
+func (s *Supervisor) Status(ctx context.Context) ([]ServiceStatus, error) {
+	reply := make(chan []ServiceStatus, 1)
+	select {
+	case s.statusRequests <- reply:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case st := <-reply:
+		return st, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Supervisor) status() []ServiceStatus {
+	out := make([]ServiceStatus, 0, len(s.services))
+	for _, svc := range s.services {
+		out = append(out, ServiceStatus{
+			Name: svc.cfg.Name, State: svc.state, Since: svc.since, Reason: svc.reason,
+			PID: svc.pid, Restarts: len(svc.restartCycles),
+		})
+	}
+	return out
+}
