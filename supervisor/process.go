@@ -66,7 +66,8 @@ func (c *child) exitDescription() string {
 // startChild runs the owned service's command in a process group of its own, with its
 // output logged line by line, and starts the goroutine that waits for it.
 func (t *actionTarget) startChild() (*child, error) {
-	cmd := exec.Command(t.cfg.Command[0], t.cfg.Command[1:]...)
+	// No context: the service outlives the action; stopChild ends it.
+	cmd := exec.Command(t.cfg.Command[0], t.cfg.Command[1:]...) //nolint:noctx // see above
 	cmd.Dir = t.cfg.Directory
 	cmd.Env = serviceEnv(t.cfg.Environment)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -88,9 +88,6 @@ func (svc *service) setState(st State, reason string) {
 	svc.state, svc.reason, svc.since = st, reason, time.Now()
 }
 
-// running reports whether the service's main process is known to be alive.
-func (svc *service) running() bool { return svc.pid != 0 }
-
 func checkName(c config.Check) string {
 	switch c.Type {
 	case config.CheckTCP:

@@ -63,6 +63,8 @@ type harness struct {
 	alerts *recorder
 	cancel context.CancelFunc
 	done   chan error
+	// runErr is what Run returned, set by stop.
+	runErr error
 }
 
 func ownedService(name string, argv ...string) config.Service {
@@ -111,7 +113,9 @@ func (h *harness) stop() {
 	}
 	h.cancel()
 	h.cancel = nil
-	<-h.done
+	if err := <-h.done; err != nil {
+		h.runErr = err
+	}
 }
 
 // service returns the status of the named service.

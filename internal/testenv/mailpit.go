@@ -88,7 +88,7 @@ func (m *Mailpit) Headers(t testing.TB, id string) map[string][]string {
 
 func (m *Mailpit) getJSON(t testing.TB, path string, v any) {
 	t.Helper()
-	resp, err := http.Get(m.API + path) //nolint:noctx // a loopback test server
+	resp, err := http.Get(m.API + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
