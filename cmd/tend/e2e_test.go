@@ -129,7 +129,8 @@ func startTend(t *testing.T, cfg string) *tendProcess {
 	return d
 }
 
-// pidFromFile returns the PID in path once a live process has it, or fails the test.
+// waitPidfile returns the PID in path once a live process other than not has it, or
+// fails the test.
 func waitPidfile(t *testing.T, path string, not int) int {
 	t.Helper()
 	var pid int
@@ -185,7 +186,7 @@ func containsAll(s string, parts []string) bool {
 }
 
 // killAndWaitRestart kills the process in pidfile with SIGKILL and waits for tend to
-// start a replacement whose port answers. It returns the time from the kill to the
+// start a replacement that accepts connections on addr. It returns the time from the kill to the
 // replacement's PID appearing.
 func killAndWaitRestart(t *testing.T, pidfile, addr string) time.Duration {
 	t.Helper()

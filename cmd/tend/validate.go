@@ -21,7 +21,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		printConfigErrors(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: configuration is valid: %d services\n", *path, len(cfg.Services))
+	noun := "services"
+	if len(cfg.Services) == 1 {
+		noun = "service"
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid: %d %s\n", *path, len(cfg.Services), noun)
 	return 0
 }
 
