@@ -14,9 +14,9 @@ import (
 // pidfile at once can seem to start a few milliseconds after writing it.
 const pidfileSlack = time.Second
 
-// Identity is what a process lookup found.
+// Identity is the result of a process lookup.
 type Identity struct {
-	// Process is nil when no live process was found, and then Reason says why.
+	// Process is nil when no live process was found, and then Reason explains why.
 	Process *Process
 	Reason  string
 	// Stale is true when the pidfile names a live process that cannot be the service:

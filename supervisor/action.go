@@ -22,14 +22,14 @@ func (k actionKind) String() string {
 	return [...]string{"start", "stop", "restart"}[k]
 }
 
-// actionRequest asks for an action on a service; trigger says why, for the log.
+// actionRequest is a request for an action on a service. Trigger is the reason, for the log.
 type actionRequest struct {
 	kind    actionKind
 	trigger string
 }
 
-// actionTarget is what an action goroutine needs to know of a service: a copy, so that
-// the goroutine never touches state the loop owns.
+// actionTarget is the copy of a service's state that an action goroutine works on, so
+// that the goroutine never touches state the loop owns.
 type actionTarget struct {
 	cfg        config.Service
 	log        *slog.Logger

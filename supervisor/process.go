@@ -36,7 +36,7 @@ type child struct {
 	waitErr error
 }
 
-// childExit tells the loop that an owned service's process exited.
+// childExit is the notice to the loop that an owned service's process exited.
 type childExit struct {
 	svc   *service
 	child *child
@@ -51,7 +51,7 @@ func (c *child) exited() bool {
 	}
 }
 
-// exitDescription says how the process ended, such as "exit status 1" or "killed by
+// exitDescription describes how the process ended, such as "exit status 1" or "killed by
 // signal 9 (killed)". It may only be called after done is closed.
 func (c *child) exitDescription() string {
 	if c.state == nil {
@@ -78,7 +78,7 @@ func (t *actionTarget) startChild() (*child, error) {
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	err = cmd.Start()
-	_ = w.Close() // The child has its own copy; the read end sees EOF when all copies close.
+	_ = w.Close() // The child has its own copy, and the read end gets EOF once every copy is closed.
 	if err != nil {
 		_ = r.Close()
 		return nil, fmt.Errorf("start %s: %w", t.cfg.Name, err)
@@ -157,8 +157,8 @@ func (t *actionTarget) startExternal(ctx context.Context) (pid int, ticks uint64
 }
 
 // stopExternal runs the stop program, or sends the stop signal, when the recorded
-// process is still the one tend identified; then it waits up to the stop timeout for the
-// process to go and sends SIGKILL if it did not.
+// process is still the one tend identified. It then waits up to the stop timeout for the
+// process to exit, and sends SIGKILL if it did not.
 func (t *actionTarget) stopExternal() error {
 	if !t.sameProcess() {
 		return nil // Already gone: nothing to stop.

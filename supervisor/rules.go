@@ -116,7 +116,7 @@ func (s *Supervisor) handleProbe(p probeDone) {
 	p.check.inFlight = false
 	svc := p.svc
 	if svc.busy || svc.state == StateUnmonitored || p.generation != svc.generation {
-		return // An action began after the probe did; its result says nothing now.
+		return // An action began after the probe did, so the result is out of date.
 	}
 	svc.log.Debug("probe done", "check", p.check.name, "ok", p.result.OK,
 		"duration", p.result.Duration, "reason", p.result.Reason)
@@ -198,7 +198,7 @@ func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
 	}
 	svc.child, svc.pid, svc.startTicks = nil, 0, 0
 	if svc.busy || svc.state == StateUnmonitored {
-		return // tend is stopping it, or nobody watches it.
+		return // tend is stopping it, or it is unmonitored.
 	}
 	reason := "process exited: " + e.child.exitDescription()
 	svc.log.Warn("process exited", "pid", e.child.pid, "status", e.child.exitDescription(),

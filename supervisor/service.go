@@ -32,7 +32,7 @@ func (s State) String() string {
 }
 
 // service is the runtime state of one configured service. Only the supervisor's loop
-// goroutine reads or writes it; action and probe goroutines get copies of what they need
+// goroutine reads or writes it. Action and probe goroutines get copies of what they need
 // and report back through the loop's channels.
 type service struct {
 	cfg config.Service

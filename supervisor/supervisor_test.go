@@ -233,7 +233,7 @@ func TestCrashLoopUnmonitored(t *testing.T) {
 	}
 }
 
-// A TCP check on a port nobody listens on fails with the reason, and passes once a
+// A TCP check on a closed port fails with the reason, and passes once a
 // listener appears, which sends a recovery event.
 func TestTCPCheckFailsAndRecovers(t *testing.T) {
 	addr := testenv.Addr(testenv.FreePort(t))
