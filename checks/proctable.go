@@ -21,6 +21,8 @@ const ClockTicks = 100
 type Process struct {
 	PID  int
 	PPID int
+	// PGID is the process group ID.
+	PGID int
 	// State is the one-letter state of /proc/PID/stat: R, S, D, Z, T and so on.
 	State byte
 	// StartTicks is the start time in clock ticks after boot. PID and StartTicks
@@ -100,6 +102,17 @@ func (s *Snapshot) Alive(pid int, startTicks uint64) (*Process, bool) {
 		return nil, false
 	}
 	return p, true
+}
+
+// GroupAlive reports whether a process of the process group pgid exists that is not a
+// zombie.
+func (s *Snapshot) GroupAlive(pgid int) bool {
+	for _, p := range s.Processes {
+		if p.PGID == pgid && !p.Zombie() {
+			return true
+		}
+	}
+	return false
 }
 
 // Descendants returns the PIDs of every process below pid in the process tree.
@@ -201,6 +214,7 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 		return v
 	}
 	p.PPID = int(num(4))
+	p.PGID = int(num(5))
 	p.CPUTicks = num(14) + num(15)
 	p.Threads = int(num(20))
 	p.StartTicks = num(22)

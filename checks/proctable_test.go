@@ -43,7 +43,7 @@ func TestReadStatCommandWithParens(t *testing.T) {
 	if err != nil {
 		t.Fatalf("readStat: %v", err)
 	}
-	want := Process{State: 'S', PPID: 7, CPUTicks: 200, Threads: 3, StartTicks: 9999, RSS: 25 * 4096}
+	want := Process{State: 'S', PPID: 7, PGID: 42, CPUTicks: 200, Threads: 3, StartTicks: 9999, RSS: 25 * 4096}
 	if *p != want {
 		t.Errorf("readStat = %+v, want %+v", *p, want)
 	}

@@ -89,7 +89,7 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		case <-s.done:
 			// Run is shutting down; an owned process started now must still be stopped.
 			if d.child != nil && d.child != t.child {
-				_ = stopChild(t.cfg, d.child)
+				_ = stopChild(t.procDir, t.cfg, d.child)
 			}
 		}
 	})
@@ -121,7 +121,7 @@ func (t *actionTarget) stop() error {
 		if t.child == nil {
 			return nil
 		}
-		return stopChild(t.cfg, t.child)
+		return stopChild(t.procDir, t.cfg, t.child)
 	}
 	return t.stopExternal()
 }

@@ -98,27 +98,36 @@ func (t *actionTarget) startChild() (*child, error) {
 	return c, nil
 }
 
-// stopChild sends the stop signal to the child's process group, waits up to the stop
-// timeout for the child to exit, then sends SIGKILL to the group.
-func stopChild(cfg config.Service, c *child) error {
-	if c.exited() {
-		return nil
-	}
-	sig := cfg.StopSignal.Signal()
-	if err := syscall.Kill(-c.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("send %s to process group %d: %w", cfg.StopSignal, c.pid, err)
-	}
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(cfg.StopTimeout.D()):
+// stopChild sends the stop signal to the child's process group and waits up to the stop
+// timeout for the child to exit. Then it sends SIGKILL to the group, which ends a child
+// that ignored the stop signal and any process it left behind in its group, and waits
+// until no process of the group is left.
+func stopChild(procDir string, cfg config.Service, c *child) error {
+	if !c.exited() {
+		sig := cfg.StopSignal.Signal()
+		if err := syscall.Kill(-c.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("send %s to process group %d: %w", cfg.StopSignal, c.pid, err)
+		}
+		select {
+		case <-c.done:
+		case <-time.After(cfg.StopTimeout.D()):
+		}
 	}
 	_ = syscall.Kill(-c.pid, syscall.SIGKILL)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(killWait):
-		return fmt.Errorf("process %d did not exit after SIGKILL", c.pid)
+
+	deadline := time.Now().Add(killWait)
+	for {
+		snap, err := checks.ReadSnapshot(procDir)
+		if err != nil {
+			return err
+		}
+		if c.exited() && !snap.GroupAlive(c.pid) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process group %d still running %s after SIGKILL", c.pid, killWait)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -186,7 +186,7 @@ func (s *Supervisor) shutdown() {
 		}
 		wg.Go(func() {
 			svc.log.Info("stopping owned service", "pid", svc.child.pid)
-			if err := stopChild(svc.cfg, svc.child); err != nil {
+			if err := stopChild(s.opts.ProcDir, svc.cfg, svc.child); err != nil {
 				svc.log.Error("stop owned service", "err", err, "pid", svc.child.pid)
 			}
 		})
