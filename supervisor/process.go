@@ -155,7 +155,10 @@ func (t *actionTarget) startExternal(ctx context.Context) (pid int, ticks uint64
 		if id.Process != nil {
 			return id.Process.PID, id.Process.StartTicks, nil
 		}
-		reason = id.Reason
+		if id.Reason != reason {
+			t.log.Debug("waiting for the pidfile", "reason", id.Reason)
+			reason = id.Reason
+		}
 		select {
 		case <-ctx.Done():
 			return 0, 0, fmt.Errorf("not running %s after the start program: %s",

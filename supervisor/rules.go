@@ -160,13 +160,14 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 }
 
 // restartAllowed enforces the restart limit: when the service was restarted as often as
-// the limit allows within its window of cycles, tend unmonitors it and alerts instead of
-// restarting it again.
+// the limit allows within its last Cycles cycles, tend unmonitors it and alerts instead
+// of restarting it again. The current cycle does not count among the Cycles, so a
+// service restarted at every cycle reaches "5 restarts within 5 cycles" at the sixth.
 func (s *Supervisor) restartAllowed(svc *service) bool {
 	limit := svc.cfg.RestartLimit
 	recent := svc.restartCycles[:0]
 	for _, c := range svc.restartCycles {
-		if c+uint64(limit.Cycles) > s.cycle {
+		if c+uint64(limit.Cycles) >= s.cycle {
 			recent = append(recent, c)
 		}
 	}

@@ -345,3 +345,20 @@ func TestStalePidfileNotSignalled(t *testing.T) {
 		t.Errorf("the process with the reused PID %d was killed", bystander.Process.Pid)
 	}
 }
+
+// A service whose start fails at every cycle reaches the restart limit too, instead of
+// failing and alerting at every cycle for ever.
+func TestFailingStartUnmonitored(t *testing.T) {
+	svc := ownedService("missing", "/nonexistent/program")
+	svc.RestartLimit = config.RestartLimit{Restarts: 3, Cycles: 3}
+	h := startHarness(t, 50*time.Millisecond, svc)
+
+	h.waitService(t, "missing", "unmonitor", func(s ServiceStatus) bool { return s.State == StateUnmonitored })
+	if n := h.alerts.count(alert.KindRestartLimit); n != 1 {
+		t.Errorf("%d restart-limit events, want 1", n)
+	}
+	// One failed start at daemon start plus three failed restarts.
+	if n := h.alerts.count(alert.KindActionFailed); n != 4 {
+		t.Errorf("%d action-failed events, want 4", n)
+	}
+}

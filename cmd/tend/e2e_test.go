@@ -185,11 +185,17 @@ func containsAll(s string, parts []string) bool {
 	return true
 }
 
-// killAndWaitRestart kills the process in pidfile with SIGKILL and waits for tend to
-// start a replacement that accepts connections on addr. It returns the time from the kill to the
-// replacement's PID appearing.
-func killAndWaitRestart(t *testing.T, pidfile, addr string) time.Duration {
+// killAndWaitRestart waits until tend has started the service, kills its process with
+// SIGKILL, and waits for tend to start a replacement that accepts connections on addr.
+// It returns the time from the kill to the replacement's PID appearing.
+func killAndWaitRestart(t *testing.T, d *tendProcess, service, pidfile, addr string) time.Duration {
 	t.Helper()
+	started := "service=" + service + " action=start pid="
+	if !testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
+		return strings.Contains(d.out.String(), started)
+	}) {
+		t.Fatalf("tend did not log %q", started)
+	}
 	old := waitPidfile(t, pidfile, 0)
 	killed := time.Now()
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {

@@ -43,9 +43,9 @@ address = "127.0.0.1:%d"
 timeout = "1s"
 action = "restart"
 `, pidfile, redis, port, pidfile, dir, port))
-	startTend(t, cfg)
+	d := startTend(t, cfg)
 
-	took := killAndWaitRestart(t, pidfile, testenv.Addr(port))
+	took := killAndWaitRestart(t, d, "redis", pidfile, testenv.Addr(port))
 	if took > restartBound {
 		t.Errorf("redis replaced %s after kill -9, want within %s (two cycles)", took, restartBound)
 	}
@@ -82,9 +82,9 @@ timeout = "1s"
 action = "restart"
 `, filepath.Join(pg.data, "postmaster.pid"), tomlList(pg.ctl("start", "-w")),
 		tomlList(pg.ctl("stop", "-m", "fast")), pg.port))
-	startTend(t, cfg)
+	d := startTend(t, cfg)
 
-	took := killAndWaitRestart(t, filepath.Join(pg.data, "postmaster.pid"), testenv.Addr(pg.port))
+	took := killAndWaitRestart(t, d, "postgres", filepath.Join(pg.data, "postmaster.pid"), testenv.Addr(pg.port))
 	if took > restartBound {
 		t.Errorf("postgres replaced %s after kill -9, want within %s (two cycles)", took, restartBound)
 	}

@@ -39,5 +39,9 @@ func printConfigErrors(w io.Writer, err error) {
 	for _, e := range list {
 		fmt.Fprintln(w, e)
 	}
+	if len(list) == 1 {
+		fmt.Fprintln(w, "tend: 1 configuration error")
+		return
+	}
 	fmt.Fprintf(w, "tend: %d configuration errors\n", len(list))
 }

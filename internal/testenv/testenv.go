@@ -6,11 +6,13 @@ package testenv
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,22 +46,46 @@ func Missing(t testing.TB, reason string) {
 	t.Skip(reason)
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that the kernel chose for a listener that is
-// closed again at once. It serves servers that cannot listen on port 0 and report the
-// port back (redis-server, PostgreSQL, mailpit). Another process could take the port
-// before the server binds it; on a test machine that is rare, and the server's start
-// then fails loudly.
+// FreePort returns a free TCP port on 127.0.0.1 for a server that cannot listen on
+// port 0 and report the port back (redis-server, PostgreSQL, mailpit). The port is
+// taken below the kernel's ephemeral range (net.ipv4.ip_local_port_range), where the
+// local ports of outgoing connections never land: a port from that range could be
+// taken by a client connection of another test before the server binds it. The port
+// is checked with a listener that is closed again at once.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	low := ephemeralLow()
+	for range 100 {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", Addr(port))
+		if err != nil {
+			continue
+		}
+		if err := l.Close(); err != nil {
+			t.Fatalf("close listener: %v", err)
+		}
+		return port
+	}
+	t.Fatalf("no free port on 127.0.0.1 between 10000 and %d", low)
+	return 0
+}
+
+// ephemeralLow returns the lowest port of the kernel's ephemeral range, or 32768, the
+// Linux default, when the range cannot be read or leaves too little room below it.
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		t.Fatalf("listen on 127.0.0.1:0: %v", err)
+		return 32768
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		t.Fatalf("close listener: %v", err)
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 32768
 	}
-	return port
+	low, err := strconv.Atoi(fields[0])
+	if err != nil || low < 11000 {
+		return 32768
+	}
+	return low
 }
 
 // Addr returns "127.0.0.1:port".
