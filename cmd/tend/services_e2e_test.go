@@ -85,8 +85,10 @@ action = "restart"
 	d := startTend(t, cfg)
 
 	took := killAndWaitRestart(t, d, "postgres", filepath.Join(pg.data, "postmaster.pid"), testenv.Addr(pg.port))
-	if took > restartBound {
-		t.Errorf("postgres replaced %s after kill -9, want within %s (two cycles)", took, restartBound)
+	// pg_ctl start -w returns once the server accepts connections, which took from 0.2 s
+	// to 1 s on a 2-core test machine, so its start gets a margin beyond the two cycles.
+	if bound := restartBound + 2*time.Second; took > bound {
+		t.Errorf("postgres replaced %s after kill -9, want within %s (two cycles and its start)", took, bound)
 	}
 	waitMail(t, mp, "postgres failed", "process")
 	waitMail(t, mp, "postgres recovered", "process")
