@@ -195,6 +195,7 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	end := bytes.LastIndexByte(data, ')')
 	if end < 0 || end+2 >= len(data) {
 		return nil, errStatFormat
@@ -204,6 +205,7 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 	if len(fields) < 22 {
 		return nil, errStatFormat
 	}
+
 	p := &Process{State: fields[0][0]}
 	var perr error
 	num := func(n int) uint64 {
@@ -219,6 +221,7 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 	p.Threads = int(num(20))
 	p.StartTicks = num(22)
 	p.RSS = num(24) * uint64(pageSize)
+
 	if perr != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, perr)
 	}

@@ -112,7 +112,7 @@ func (s *Supervisor) launchProbe(ctx context.Context, svc *service, cs *checkSta
 	})
 }
 
-func (s *Supervisor) handleProbe(p probeDone) {
+func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 	p.check.inFlight = false
 	svc := p.svc
 	if svc.busy || svc.state == StateUnmonitored || p.generation != svc.generation {
@@ -120,7 +120,7 @@ func (s *Supervisor) handleProbe(p probeDone) {
 	}
 	svc.log.Debug("probe done", "check", p.check.name, "ok", p.result.OK,
 		"duration", p.result.Duration, "reason", p.result.Reason)
-	s.record(context.Background(), svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
+	s.record(ctx, svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
 }
 
 // record applies one observation to a rule: it counts consecutive failures, sends the

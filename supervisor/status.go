@@ -17,8 +17,9 @@ type ServiceStatus struct {
 	Restarts int
 }
 
-// Status returns the state of every service, in configuration order. It asks Run's
-// goroutine, so it returns an error when ctx ends first or Run is not running.
+// Status returns the state of every service, in configuration order. The request goes
+// to Run's goroutine, so Status returns ctx's error when ctx ends before Run replies,
+// which is also the case when Run is not running.
 func (s *Supervisor) Status(ctx context.Context) ([]ServiceStatus, error) {
 	reply := make(chan []ServiceStatus, 1)
 	select {

@@ -1,7 +1,7 @@
-// Package supervisor runs the cycle: it observes every service through package checks,
-// turns observations into events with each service's rules, runs the actions those rules
-// name (start, stop, restart, unmonitor) off the cycle's path, and hands every event to
-// the alert pipeline.
+// Package supervisor runs the cycle. It observes every service through package checks
+// and turns observations into events with each service's rules. It runs the actions
+// those rules name (start, stop, restart, unmonitor) off the cycle's path, and hands
+// every event to the alert pipeline.
 package supervisor
 
 import (
@@ -133,7 +133,7 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 		case <-ticker.C:
 			s.runCycle(ctx)
 		case p := <-s.probes:
-			s.handleProbe(p)
+			s.handleProbe(ctx, p)
 		case e := <-s.exits:
 			s.handleExit(ctx, e)
 		case a := <-s.actions:

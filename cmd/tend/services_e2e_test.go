@@ -60,7 +60,7 @@ action = "restart"
 }
 
 // A killed PostgreSQL postmaster is restarted through pg_ctl within two cycles, its port
-// answers again, and the failure and recovery mails arrive.
+// accepts connections again, and the failure and recovery mails arrive.
 func TestPostgresKilledIsRestarted(t *testing.T) {
 	pg := startPostgresCluster(t)
 	mp := testenv.StartMailpit(t)

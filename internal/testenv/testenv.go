@@ -1,7 +1,7 @@
 // Package testenv starts the real components that tests talk to (mailpit, redis-server,
-// PostgreSQL) on loopback, and decides what a test does when one is missing: it skips
-// with a message naming the Debian package or install command, and fails when the
-// environment variable CI is "true", so that coverage is never lost in silence.
+// PostgreSQL) on loopback. When a component is missing, the test skips with a message
+// naming the Debian package or install command. It fails instead when the environment
+// variable CI is "true", so that coverage is never lost in silence.
 package testenv
 
 import (
