@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-// Result is the outcome of one probe.
-type Result struct {
-	OK bool
-	// Reason explains a failure in words an operator can act on, such as
-	// "connection refused on 127.0.0.1:6379"; it is empty when OK.
-	Reason   string
-	Duration time.Duration
-}
-
 // ProbeTCP connects to address (host:port) and closes the connection again. The probe
 // fails when the connection is not established before ctx ends.
 func ProbeTCP(ctx context.Context, address string) Result {
