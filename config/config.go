@@ -137,34 +137,6 @@ func DefaultRestartLimit() RestartLimit {
 	return RestartLimit{Restarts: 5, Cycles: 5}
 }
 
-// Check is one rule: a test, how long it must fail, and the action to take.
-type Check struct {
-	Type CheckType
-	// Pos is the position of the [[service.check]] header, or of the [[service]]
-	// header for the process check that Load adds.
-	Pos Position
-
-	// Address is host:port for a tcp check, with a port from 1 to 65535. It is empty
-	// for the other types.
-	Address string
-	// Timeout bounds one probe of a tcp check. It is DefaultProbeTimeout unless set,
-	// and zero for the other types.
-	Timeout Duration
-
-	// Above is the threshold of a resource check: a percentage for cpu, a size or a
-	// percentage of physical memory for memory and total_memory. It is the zero
-	// Quantity for process and tcp checks. A percentage is greater than 0 and at most
-	// 100, and a size is greater than 0.
-	Above Quantity
-
-	// ForCycles is how many consecutive cycles the test must fail before the action runs.
-	// It is at least 1.
-	ForCycles int
-	// Action is ActionAlert unless set. ActionRestart is never set on an external
-	// service without a Start program.
-	Action Action
-}
-
 // Position is a place in a configuration file.
 type Position struct {
 	File string
