@@ -174,7 +174,7 @@ func badCases() []badCase {
 		{
 			name: "neither-command-nor-pidfile",
 			want: []string{
-				`tend.toml:1: service "redis" command: missing: want command when tend runs the service itself, or pidfile when something else starts it`,
+				`tend.toml:1: service "redis" command: missing: want command when tend runs the service itself, pidfile or match when something else starts it, or [[service.check]] entries for a host service`,
 			},
 		},
 		{
@@ -210,15 +210,15 @@ func badCases() []badCase {
 		{
 			name: "start-with-command",
 			want: []string{
-				`tend.toml:4: service "app" start: only allowed with pidfile, because tend starts command itself`,
-				`tend.toml:5: service "app" stop: only allowed with pidfile, because tend stops command with stop_signal`,
+				`tend.toml:4: service "app" start: only allowed with pidfile or match, because tend starts command itself`,
+				`tend.toml:5: service "app" stop: only allowed with pidfile or match, because tend stops command with stop_signal`,
 			},
 		},
 		{
 			name: "syntax-error-in-drop-in",
 			want: []string{
 				`conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file`,
-				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, start, stop, command, directory, environment, stop_signal, start_timeout, stop_timeout, restart_limit and check`,
+				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
 			},
 		},
 		{
@@ -257,7 +257,7 @@ func badCases() []badCase {
 		{
 			name: "unknown-service-key",
 			want: []string{
-				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, start, stop, command, directory, environment, stop_signal, start_timeout, stop_timeout, restart_limit and check`,
+				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
 			},
 		},
 		{
@@ -288,6 +288,33 @@ func badCases() []badCase {
 			name: "no-main-file",
 			want: []string{
 				`tend.toml: cannot read: no such file or directory`,
+			},
+		},
+		{
+			name: "service-keys",
+			want: []string{
+				`tend.toml:3: service "caddy" match: invalid regular expression: missing closing ) in "caddy ("`,
+				`tend.toml:4: service "caddy" match_pick: invalid value "first": want "oldest" or "newest"`,
+				`tend.toml:9: service "redis" match: cannot be combined with pidfile: a service is found through one of them`,
+				`tend.toml:10: service "redis" log_file: only allowed with command: tend sees the output only of a service it runs itself`,
+				`tend.toml:11: service "redis" notify: only allowed with command: tend gives NOTIFY_SOCKET only to a service it runs itself`,
+				`tend.toml:16: service "app" user: empty: want a name or a numeric ID, or leave the key out to run as tend's own user`,
+				`tend.toml:17: service "app" environment_file: item 2: empty: want a path`,
+				`tend.toml:18: service "app" log_max_size: "10%" is a percentage: want a size such as "10MB"`,
+				`tend.toml:18: service "app" log_max_size: only allowed with log_file`,
+				`tend.toml:19: service "app" log_max_files: 0 is out of range: want 1 to 100 older files to keep`,
+				`tend.toml:19: service "app" log_max_files: only allowed with log_file`,
+				`tend.toml:20: service "app" watchdog: needs notify = true: the service sends its watchdog pings to NOTIFY_SOCKET`,
+				`tend.toml:23: service "app" restart_delay_max: restart_delay_max (5s) is shorter than restart_delay (10s)`,
+				`tend.toml:24: service "app" depends_on: item 1: a service cannot depend on itself`,
+				`tend.toml:24: service "app" depends_on: item 3: "redis" is listed twice`,
+				`tend.toml:24: service "app" depends_on: unknown service "memcached"`,
+			},
+		},
+		{
+			name: "dependency-cycle",
+			want: []string{
+				`conf.d/worker.toml:9: service "queue" depends_on: dependency cycle: web → worker → queue → web`,
 			},
 		},
 	}

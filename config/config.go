@@ -7,6 +7,7 @@
 package config
 
 import (
+	"regexp"
 	"syscall"
 	"time"
 )
@@ -22,6 +23,12 @@ const (
 	DefaultForCycles    = 1
 	DefaultMailTimeout  = 15 * time.Second
 	DefaultMailTLS      = TLSStartTLS
+
+	DefaultRestartDelay    = time.Second
+	DefaultRestartDelayMax = time.Minute
+	DefaultStableAfter     = 5 * time.Minute
+	DefaultLogMaxSize      = 10 << 20
+	DefaultLogMaxFiles     = 5
 )
 
 // MinInterval is the shortest cycle that Load accepts.
@@ -80,8 +87,9 @@ type Mail struct {
 // Service is one supervised service.
 //
 // An owned service has Command: tend runs it as a child in its own process group. An
-// external service has Pidfile: something else starts it, through the Start program when
-// tend must start it. Exactly one of Command and Pidfile is set.
+// external service has Pidfile or Match: something else starts it, through the Start
+// program when tend must start it. A host service has none of the three. At most one
+// of Command, Pidfile and Match is set.
 type Service struct {
 	// Name is unique across all files and matches ^[A-Za-z0-9][A-Za-z0-9_.-]*$.
 	Name string
@@ -114,6 +122,46 @@ type Service struct {
 
 	// RestartLimit stops a restart loop: when reached, tend unmonitors the service.
 	RestartLimit RestartLimit
+	// RestartDelay is the pause before the first restart after a failure. Each further
+	// restart doubles it, up to RestartDelayMax. Once the service has run for
+	// StableAfter, the next failure starts from RestartDelay again.
+	RestartDelay    Duration
+	RestartDelayMax Duration
+	StableAfter     Duration
+
+	// Match is a regular expression over the command line that identifies an external
+	// service without a pidfile. When several processes match, the oldest is the
+	// service, or the newest when MatchNewest is set.
+	Match       *regexp.Regexp
+	MatchNewest bool
+
+	// User and Group run the programs of the service under another account. Empty
+	// means tend's own.
+	User  string
+	Group string
+	// EnvironmentFiles are read in order at each start, before Environment applies.
+	EnvironmentFiles []string
+	// InheritEnvironment passes tend's own environment to the programs. Without it
+	// they get only PATH, HOME, USER, LOGNAME and SHELL of their account, then
+	// EnvironmentFiles and Environment.
+	InheritEnvironment bool
+
+	// LogFile receives the output of an owned service instead of tend's stderr, rotated
+	// when it reaches LogMaxSize, with LogMaxFiles older files kept.
+	LogFile     string
+	LogMaxSize  uint64
+	LogMaxFiles int
+
+	// DependsOn names the services that must run before this one starts. Load checks
+	// that each exists and that the dependencies form no cycle.
+	DependsOn []string
+
+	// Notify gives an owned service a NOTIFY_SOCKET: its start ends with READY=1, and
+	// when Watchdog is set, a WATCHDOG=1 must arrive at least that often or
+	// WatchdogAction runs.
+	Notify         bool
+	Watchdog       Duration
+	WatchdogAction Action
 
 	// Checks lists the rules of the service, with at most one process check. When the
 	// file declares none, Load adds one first, with ForCycles 1 and the restart action,
@@ -123,6 +171,11 @@ type Service struct {
 
 // Owned reports whether tend runs the service as its own child.
 func (s *Service) Owned() bool { return len(s.Command) > 0 }
+
+// HasProcess reports whether the service has a process to watch: an owned service, or
+// an external one found through Pidfile or Match. A service without one is a host
+// service, which holds only host checks and probes.
+func (s *Service) HasProcess() bool { return s.Owned() || s.Pidfile != "" || s.Match != nil }
 
 // RestartLimit is "Restarts restarts within Cycles cycles". Both are at least 1.
 type RestartLimit struct {

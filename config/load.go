@@ -40,6 +40,8 @@ type loader struct {
 	files []*fileDecoder
 	// names maps each service name to the place of its first name key.
 	names map[string]Position
+	// dependsOn lists the depends_on keys, checked once every file is read.
+	dependsOn []dependsKey
 }
 
 // load is Load with the function that reads files, which FuzzLoad confines to a
@@ -53,6 +55,7 @@ func load(path string, read func(string) ([]byte, error)) (*Config, error) {
 				cfg.Services = append(cfg.Services, l.decodeDropIn(dropIn)...)
 			}
 		}
+		l.checkDependencies(cfg.Services)
 	}
 
 	var errs Errors

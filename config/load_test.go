@@ -14,14 +14,9 @@ import (
 
 // defaultService returns a service with the defaults of every key but name.
 func defaultService(name string, pos Position) Service {
-	return Service{
-		Name:         name,
-		Pos:          pos,
-		StopSignal:   DefaultStopSignal,
-		StartTimeout: Duration(DefaultStartTimeout),
-		StopTimeout:  Duration(DefaultStopTimeout),
-		RestartLimit: DefaultRestartLimit(),
-	}
+	s := newService(pos)
+	s.Name = name
+	return s
 }
 
 func TestLoadGood(t *testing.T) {

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
+	"time"
 )
 
 // decodeServices decodes the [[service]] entries of a file.
@@ -18,27 +22,46 @@ func (l *loader) decodeServices(root *table) []Service {
 
 // decodeService decodes the index-th [[service]] entry of a file, with its checks.
 func (l *loader) decodeService(t *table, index int) Service {
-	s := Service{
-		Pos:          Position{File: t.f.name, Line: t.line()},
-		StopSignal:   DefaultStopSignal,
-		StartTimeout: Duration(DefaultStartTimeout),
-		StopTimeout:  Duration(DefaultStopTimeout),
-		RestartLimit: DefaultRestartLimit(),
-	}
+	s := newService(Position{File: t.f.name, Line: t.line()})
 	t.prefix = fmt.Sprintf("service %d ", index+1)
 	hasName := t.str("name", &s.Name)
 	if hasName && s.Name != "" {
 		t.prefix = fmt.Sprintf("service %q ", s.Name)
 	}
 
-	t.rejectUnknown("name", "pidfile", "start", "stop", "command", "directory", "environment",
-		"stop_signal", "start_timeout", "stop_timeout", "restart_limit", "check")
+	t.rejectUnknown("name", "pidfile", "match", "match_pick", "start", "stop", "command",
+		"directory", "environment", "environment_file", "inherit_environment", "user", "group",
+		"log_file", "log_max_size", "log_max_files", "depends_on", "notify", "watchdog",
+		"watchdog_action", "stop_signal", "start_timeout", "stop_timeout", "restart_limit",
+		"restart_delay", "restart_delay_max", "stable_after", "check")
 	l.checkName(t, s.Name, hasName)
 	decodePrograms(t, &s)
 	decodeEnvironment(t, &s)
+	decodeAccount(t, &s)
+	decodeOutput(t, &s)
+	decodeNotify(t, &s)
 	decodeStopping(t, &s)
+	decodeRestartDelay(t, &s)
+	l.decodeDependencies(t, &s)
 	s.Checks = decodeChecks(t, &s)
 	return s
+}
+
+// newService returns a service declared at pos with every default applied.
+func newService(pos Position) Service {
+	return Service{
+		Pos:             pos,
+		StopSignal:      DefaultStopSignal,
+		StartTimeout:    Duration(DefaultStartTimeout),
+		StopTimeout:     Duration(DefaultStopTimeout),
+		RestartLimit:    DefaultRestartLimit(),
+		RestartDelay:    Duration(DefaultRestartDelay),
+		RestartDelayMax: Duration(DefaultRestartDelayMax),
+		StableAfter:     Duration(DefaultStableAfter),
+		LogMaxSize:      DefaultLogMaxSize,
+		LogMaxFiles:     DefaultLogMaxFiles,
+		WatchdogAction:  ActionRestart,
+	}
 }
 
 // checkName checks the name of a service and that no earlier service has it.
@@ -73,28 +96,80 @@ func validName(name string) bool {
 }
 
 // decodePrograms decodes the keys that distinguish an owned service from an external
-// one: command, or pidfile with start and stop.
+// one: command, or pidfile or match with start and stop.
 func decodePrograms(t *table, s *Service) {
 	t.resolvePath("pidfile", &s.Pidfile)
+	decodeMatch(t, s)
 	decodeArgv(t, "start", &s.Start)
 	decodeArgv(t, "stop", &s.Stop)
 	decodeArgv(t, "command", &s.Command)
 	t.resolvePath("directory", &s.Directory)
 
-	const choice = "command when tend runs the service itself, or pidfile when something else starts it"
 	switch {
 	case t.has("command") && t.has("pidfile"):
-		t.errorf("command", "cannot be combined with pidfile: set "+choice)
-	case !t.has("command") && !t.has("pidfile"):
-		t.missing("command", choice)
+		t.errorf("command", "cannot be combined with pidfile: set command when tend runs the "+
+			"service itself, or pidfile when something else starts it")
+	case t.has("command") && t.has("match"):
+		t.errorf("command", "cannot be combined with match: set command when tend runs the "+
+			"service itself, or match when something else starts it")
+	case t.has("pidfile") && t.has("match"):
+		t.errorf("match", "cannot be combined with pidfile: a service is found through one of them")
 	case t.has("command"):
 		if t.has("start") {
-			t.errorf("start", "only allowed with pidfile, because tend starts command itself")
+			t.errorf("start", "only allowed with pidfile or match, because tend starts command itself")
 		}
 		if t.has("stop") {
-			t.errorf("stop", "only allowed with pidfile, because tend stops command with stop_signal")
+			t.errorf("stop", "only allowed with pidfile or match, because tend stops command with stop_signal")
+		}
+	case !t.has("pidfile") && !t.has("match") && !t.has("check"):
+		t.missing("command", "command when tend runs the service itself, pidfile or match when "+
+			"something else starts it, or [[service.check]] entries for a host service")
+	case !t.has("pidfile") && !t.has("match"):
+		for _, key := range []string{"start", "stop"} {
+			if t.has(key) {
+				t.errorf(key, "only allowed with pidfile or match: a service without command, "+
+					"pidfile or match is a host service and has no process to %s", key)
+			}
 		}
 	}
+}
+
+// decodeMatch decodes the regular expression that finds an external service by its
+// command line, and which process wins when several match.
+func decodeMatch(t *table, s *Service) {
+	var pattern string
+	if t.str("match", &pattern) {
+		switch re, err := regexp.Compile(pattern); {
+		case pattern == "":
+			t.errorf("match", `empty: want a regular expression over the command line, such as "^/usr/bin/caddy run"`)
+		case err != nil:
+			t.errorf("match", "%s", describeRegexpError(err))
+		default:
+			s.Match = re
+		}
+	}
+	var pick string
+	if !t.str("match_pick", &pick) {
+		return
+	}
+	switch {
+	case !t.has("match"):
+		t.errorf("match_pick", "only allowed with match")
+	case pick == "newest":
+		s.MatchNewest = true
+	case pick != "oldest":
+		t.errorf("match_pick", `invalid value %q: want "oldest" or "newest"`, pick)
+	}
+}
+
+// describeRegexpError describes an error of regexp.Compile, such as
+// `invalid regular expression: missing closing ) in "caddy ("`.
+func describeRegexpError(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("invalid regular expression: %s in %q", se.Code, se.Expr)
+	}
+	return "invalid regular expression: " + strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
 // decodeArgv decodes the argument vector at key. The program, its first item, must
@@ -147,6 +222,129 @@ func decodeEnvironment(t *table, s *Service) {
 	}
 }
 
+// decodeAccount decodes the account and environment files of the service's programs.
+func decodeAccount(t *table, s *Service) {
+	for _, key := range []string{"user", "group"} {
+		dst := &s.User
+		if key == "group" {
+			dst = &s.Group
+		}
+		if t.str(key, dst) && *dst == "" {
+			t.errorf(key, "empty: want a name or a numeric ID, or leave the key out to run as tend's own %s", key)
+		}
+	}
+	if t.has("environment_file") {
+		decodePaths(t, "environment_file", &s.EnvironmentFiles)
+	}
+	t.boolean("inherit_environment", &s.InheritEnvironment)
+}
+
+// decodePaths decodes a path or a list of paths, each joined to the directory of the
+// file when relative.
+func decodePaths(t *table, key string, dst *[]string) {
+	if single, ok := t.values[key].(string); ok {
+		t.values[key] = []any{single}
+	}
+	var paths []string
+	if !t.strs(key, &paths, `"/etc/default/app" or ["/etc/default/app", "/etc/app/secrets.env"]`) {
+		return
+	}
+	for i, p := range paths {
+		if p == "" {
+			t.f.add(t.itemLine(key, i), t.keyName(key), "item %d: empty: want a path", i+1)
+			continue
+		}
+		*dst = append(*dst, t.f.resolve(p))
+	}
+}
+
+// decodeOutput decodes where the output of an owned service goes.
+func decodeOutput(t *table, s *Service) {
+	hasFile := t.resolvePath("log_file", &s.LogFile)
+	var size Quantity
+	if t.text("log_max_size", &size, `"10MB"`) {
+		switch {
+		case size.IsPercent():
+			t.errorf("log_max_size", `%q is a percentage: want a size such as "10MB"`, size)
+		case size.Bytes() < 4096:
+			t.errorf("log_max_size", "%s is too small: want at least 4KiB", size)
+		default:
+			s.LogMaxSize = size.Bytes()
+		}
+	}
+	if t.integer("log_max_files", &s.LogMaxFiles) && (s.LogMaxFiles < 1 || s.LogMaxFiles > 100) {
+		t.errorf("log_max_files", "%d is out of range: want 1 to 100 older files to keep", s.LogMaxFiles)
+	}
+	if !t.has("command") {
+		for _, key := range []string{"log_file", "log_max_size", "log_max_files"} {
+			if t.has(key) {
+				t.errorf(key, "only allowed with command: tend sees the output only of a service it runs itself")
+			}
+		}
+		return
+	}
+	if !hasFile {
+		for _, key := range []string{"log_max_size", "log_max_files"} {
+			if t.has(key) {
+				t.errorf(key, "only allowed with log_file")
+			}
+		}
+	}
+}
+
+// decodeNotify decodes the readiness and watchdog protocol of an owned service.
+func decodeNotify(t *table, s *Service) {
+	t.boolean("notify", &s.Notify)
+	if t.has("notify") && !t.has("command") {
+		t.errorf("notify", "only allowed with command: tend gives NOTIFY_SOCKET only to a service it runs itself")
+	}
+	if t.text("watchdog", &s.Watchdog, `"30s"`) {
+		switch {
+		case s.Watchdog.D() < time.Second:
+			t.errorf("watchdog", "%s is too short: want at least 1s", s.Watchdog)
+		case !s.Notify:
+			t.errorf("watchdog", "needs notify = true: the service sends its watchdog pings to NOTIFY_SOCKET")
+		}
+	}
+	if t.text("watchdog_action", &s.WatchdogAction, `"restart"`) && !t.has("watchdog") {
+		t.errorf("watchdog_action", "only allowed with watchdog")
+	}
+}
+
+// decodeRestartDelay decodes the backoff between restarts.
+func decodeRestartDelay(t *table, s *Service) {
+	decodeTimeout(t, "restart_delay", &s.RestartDelay)
+	decodeTimeout(t, "restart_delay_max", &s.RestartDelayMax)
+	decodeTimeout(t, "stable_after", &s.StableAfter)
+	if s.RestartDelayMax < s.RestartDelay {
+		key := "restart_delay_max"
+		if !t.has(key) {
+			key = "restart_delay"
+		}
+		t.errorf(key, "restart_delay_max (%s) is shorter than restart_delay (%s)", s.RestartDelayMax, s.RestartDelay)
+	}
+}
+
+// decodeDependencies decodes depends_on. checkDependencies checks the names once every
+// file is read.
+func (l *loader) decodeDependencies(t *table, s *Service) {
+	var names []string
+	if !t.strs("depends_on", &names, `["postgres", "redis"]`) {
+		return
+	}
+	l.dependsOn = append(l.dependsOn, dependsKey{f: t.f, line: t.keyLine("depends_on"), key: t.keyName("depends_on"), service: s.Name})
+	for i, name := range names {
+		switch {
+		case name == s.Name:
+			t.f.add(t.itemLine("depends_on", i), t.keyName("depends_on"), "item %d: a service cannot depend on itself", i+1)
+		case slices.Contains(names[:i], name):
+			t.f.add(t.itemLine("depends_on", i), t.keyName("depends_on"), "item %d: %q is listed twice", i+1, name)
+		default:
+			s.DependsOn = append(s.DependsOn, name)
+		}
+	}
+}
+
 // decodeStopping decodes how a service is started and stopped in time: its signal,
 // timeouts and restart limit.
 func decodeStopping(t *table, s *Service) {
@@ -174,5 +372,70 @@ func decodeTimeout(t *table, key string, dst *Duration) {
 func decodeCount(t *table, key string, dst *int) {
 	if t.integer(key, dst) && *dst < 1 {
 		t.errorf(key, "%d is too small: want 1 or more", *dst)
+	}
+}
+
+// dependsKey is the place of a service's depends_on key, kept for the errors found
+// after every file is read.
+type dependsKey struct {
+	f       *fileDecoder
+	line    int
+	key     string
+	service string
+}
+
+// checkDependencies reports dependencies on services that do not exist and cycles
+// among dependencies, each at the depends_on key that closes it.
+func (l *loader) checkDependencies(services []Service) {
+	byName := make(map[string]*Service, len(services))
+	for i := range services {
+		byName[services[i].Name] = &services[i]
+	}
+	where := make(map[string]dependsKey, len(l.dependsOn))
+	for _, d := range l.dependsOn {
+		where[d.service] = d
+		svc, ok := byName[d.service]
+		if !ok {
+			continue
+		}
+		for _, dep := range svc.DependsOn {
+			if _, ok := byName[dep]; !ok {
+				d.f.add(d.line, d.key, "unknown service %q", dep)
+			}
+		}
+	}
+
+	// A depth-first search: a service met again while on the path closes a cycle.
+	const (
+		unvisited = iota
+		onPath
+		done
+	)
+	mark := make(map[string]int, len(services))
+	var path []string
+	var visit func(name string)
+	visit = func(name string) {
+		mark[name] = onPath
+		path = append(path, name)
+		for _, dep := range byName[name].DependsOn {
+			if _, ok := byName[dep]; !ok {
+				continue
+			}
+			switch mark[dep] {
+			case onPath:
+				cycle := append(slices.Clone(path[slices.Index(path, dep):]), dep)
+				d := where[name]
+				d.f.add(d.line, d.key, "dependency cycle: %s", strings.Join(cycle, " → "))
+			case unvisited:
+				visit(dep)
+			}
+		}
+		path = path[:len(path)-1]
+		mark[name] = done
+	}
+	for _, svc := range services {
+		if mark[svc.Name] == unvisited && len(svc.DependsOn) > 0 {
+			visit(svc.Name)
+		}
 	}
 }

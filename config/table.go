@@ -164,6 +164,22 @@ func (t *table) integer(key string, dst *int) bool {
 	return true
 }
 
+// boolean stores the boolean at key in dst and reports whether it was present and
+// of the right type.
+func (t *table) boolean(key string, dst *bool) bool {
+	v, ok := t.values[key]
+	if !ok {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		t.wrongType(key, v, "true or false")
+		return false
+	}
+	*dst = b
+	return true
+}
+
 // text parses the string at key into dst. An invalid string gets the error of
 // UnmarshalText, and a value of another type an error that shows example.
 func (t *table) text(key string, dst encoding.TextUnmarshaler, example string) bool {
