@@ -31,9 +31,9 @@ func badCases() []badCase {
 		{
 			name: "bad-duration",
 			want: []string{
-				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`,
 				`tend.toml:6: service "app" start_timeout: invalid duration "-5s": must not be negative`,
-				`tend.toml:7: service "app" stop_timeout: invalid duration "5": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+				`tend.toml:7: service "app" stop_timeout: invalid duration "5": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`,
 			},
 		},
 		{
@@ -47,7 +47,7 @@ func badCases() []badCase {
 			name: "bad-percentage",
 			want: []string{
 				`tend.toml:7: service "app" check 1 above: invalid percentage "95.5.5%": want a number followed by %, such as "95%"`,
-				`tend.toml:11: service "app" check 2 above: invalid percentage "95": want a number followed by %, such as "95%"`,
+				`tend.toml:11: service "app" check 2 above: "95" is a number, but a cpu check needs a percentage such as "95%"`,
 				`tend.toml:15: service "app" check 3 above: "150%" is out of range: want a percentage greater than 0% and at most 100%`,
 				`tend.toml:19: service "app" check 4 above: "0%" is out of range: want a percentage greater than 0% and at most 100%`,
 			},
@@ -93,10 +93,10 @@ func badCases() []badCase {
 		{
 			name: "keys-by-check-type",
 			want: []string{
-				`tend.toml:7: service "app" check 1 address: not allowed in a process check: only tcp checks have address`,
-				`tend.toml:12: service "app" check 2 above: not allowed in a tcp check: only cpu, memory and total_memory checks have above`,
-				`tend.toml:17: service "app" check 3 timeout: not allowed in a cpu check: only tcp checks have timeout`,
-				`tend.toml:19: service "app" check 4 above: missing: want a threshold such as "95%"`,
+				`tend.toml:7: service "app" check 1 address: not allowed in a process check: only tcp, udp, redis, postgres, smtp and send_expect checks take address`,
+				`tend.toml:12: service "app" check 2 above: not allowed in a tcp check: only cpu, total_cpu, memory, total_memory, children, threads, fds, uptime, load, host_cpu, host_memory, swap, filesystem, inodes and file checks take above`,
+				`tend.toml:17: service "app" check 3 timeout: not allowed in a cpu check: only tcp, unix, udp, http, redis, postgres, smtp, send_expect, program and file checks take timeout`,
+				`tend.toml:19: service "app" check 4 above: missing: want above or below with a size such as "600MB" or a percentage such as "95%"`,
 			},
 		},
 		{
@@ -230,28 +230,28 @@ func badCases() []badCase {
 		{
 			name: "three-errors",
 			want: []string{
-				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"`,
+				`tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`,
 				`tend.toml:6: service "redis" stop_signal: unknown signal "SIGSTOP": want HUP, INT, QUIT, KILL, USR1, USR2 or TERM, with or without the SIG prefix`,
-				`tend.toml:11: service "redis" check 1 action: unknown action "page": want alert or restart`,
+				`tend.toml:11: service "redis" check 1 action: unknown action "page": want alert, restart, start, stop, exec or unmonitor`,
 			},
 		},
 		{
 			name: "unknown-action",
 			want: []string{
-				`tend.toml:7: service "app" check 1 action: unknown action "stop": want alert or restart`,
+				`tend.toml:7: service "app" check 1 action: unknown action "reboot": want alert, restart, start, stop, exec or unmonitor`,
 			},
 		},
 		{
 			name: "unknown-check-key",
 			want: []string{
-				`tend.toml:8: service "web" check 1 port: unknown key: allowed keys are type, address, timeout, above, for_cycles and action`,
+				`tend.toml:8: service "web" check 1 port: unknown key: a tcp check takes type, for_cycles, within_cycles, action, exec, address, tls, tls_verify, server_name, cert_expiry, timeout and retries`,
 			},
 		},
 		{
 			name: "unknown-check-type",
 			want: []string{
-				`tend.toml:6: service "app" check 1 type: unknown check type "disk": want process, tcp, cpu, memory or total_memory`,
-				`tend.toml:9: service "app" check 2 type: missing: want process, tcp, cpu, memory or total_memory`,
+				`tend.toml:6: service "app" check 1 type: unknown check type "disk": want process, pid, ppid, cpu, total_cpu, memory, total_memory, children, threads, fds, uptime, load, host_cpu, host_memory, swap, filesystem, inodes, tcp, unix, udp, http, redis, postgres, smtp, send_expect, program or file`,
+				`tend.toml:9: service "app" check 2 type: missing: want process, pid, ppid, cpu, total_cpu, memory, total_memory, children, threads, fds, uptime, load, host_cpu, host_memory, swap, filesystem, inodes, tcp, unix, udp, http, redis, postgres, smtp, send_expect, program or file`,
 			},
 		},
 		{

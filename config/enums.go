@@ -58,34 +58,100 @@ func (m *TLSMode) UnmarshalText(text []byte) error {
 // CheckType is the kind of test a check runs. The zero value is invalid.
 type CheckType int
 
-// Check types, written as the words in their comments.
+// Check types, written as the words in their comments. The process-scoped types, from
+// CheckProcess to CheckUptime, observe the service's process. The host types, from
+// CheckLoad to CheckInodes, observe the machine. The probes, from CheckTCP to
+// CheckFile, run a test with a timeout.
 const (
-	// CheckProcess (process) tests that the service's process exists.
+	// CheckProcess (process) fails when the service's process is not running.
 	CheckProcess CheckType = iota + 1
-	// CheckTCP (tcp) tests that Address accepts a connection within Timeout.
-	CheckTCP
-	// CheckCPU (cpu) compares the process's CPU usage with Above.
+	// CheckPID (pid) fails when the PID of the service's process has changed.
+	CheckPID
+	// CheckPPID (ppid) fails when the parent PID of the service's process has changed.
+	CheckPPID
+	// CheckCPU (cpu) compares the process's CPU usage with Limit.
 	CheckCPU
-	// CheckMemory (memory) compares the process's resident memory with Above.
+	// CheckTotalCPU (total_cpu) compares the CPU usage of the process and of all its
+	// descendants with Limit.
+	CheckTotalCPU
+	// CheckMemory (memory) compares the process's resident memory with Limit.
 	CheckMemory
 	// CheckTotalMemory (total_memory) compares the resident memory of the process and
-	// of all its descendants with Above.
+	// of all its descendants with Limit.
 	CheckTotalMemory
+	// CheckChildren (children) compares the number of the process's child processes
+	// with Limit.
+	CheckChildren
+	// CheckThreads (threads) compares the number of the process's threads with Limit.
+	CheckThreads
+	// CheckFDs (fds) compares the number of the process's open file descriptors with
+	// Limit.
+	CheckFDs
+	// CheckUptime (uptime) compares the time since the process started with Limit.
+	CheckUptime
+
+	// CheckLoad (load) compares the load average of the host with Limit.
+	CheckLoad
+	// CheckHostCPU (host_cpu) compares the CPU usage of the whole host with Limit.
+	CheckHostCPU
+	// CheckHostMemory (host_memory) compares the memory in use on the host with Limit.
+	CheckHostMemory
+	// CheckSwap (swap) compares the swap space in use with Limit.
+	CheckSwap
+	// CheckFilesystem (filesystem) compares the used space of the filesystem that
+	// contains Path with Limit.
+	CheckFilesystem
+	// CheckInodes (inodes) compares the used inodes of the filesystem that contains
+	// Path with Limit.
+	CheckInodes
+
+	// CheckTCP (tcp) tests that Address accepts a connection, and a TLS handshake
+	// when TLS is set.
+	CheckTCP
+	// CheckUnix (unix) tests that the unix socket at Socket accepts a connection.
+	CheckUnix
+	// CheckUDP (udp) sends Send to Address and matches the reply with Expect.
+	CheckUDP
+	// CheckHTTP (http) sends a request to URL and tests the response's status and body.
+	CheckHTTP
+	// CheckRedis (redis) sends PING to a Redis server and expects PONG.
+	CheckRedis
+	// CheckPostgres (postgres) opens a PostgreSQL session as User on Database.
+	CheckPostgres
+	// CheckSMTP (smtp) reads an SMTP server's greeting and sends EHLO and QUIT.
+	CheckSMTP
+	// CheckSendExpect (send_expect) runs a dialogue of Steps over a connection.
+	CheckSendExpect
+	// CheckProgram (program) runs Command and tests its exit status and output.
+	CheckProgram
+	// CheckFile (file) tests the file at Path: existence, age, size, owner, group,
+	// mode, checksum and content.
+	CheckFile
 )
+
+// checkTypes lists every check type in the order of its constants.
+func checkTypes() []CheckType {
+	types := make([]CheckType, 0, CheckFile)
+	for c := CheckProcess; c <= CheckFile; c++ {
+		types = append(types, c)
+	}
+	return types
+}
+
+// checkTypeWords are the words of the check types, indexed by CheckType minus 1.
+func checkTypeWords() []string {
+	return []string{
+		"process", "pid", "ppid", "cpu", "total_cpu", "memory", "total_memory", "children",
+		"threads", "fds", "uptime",
+		"load", "host_cpu", "host_memory", "swap", "filesystem", "inodes",
+		"tcp", "unix", "udp", "http", "redis", "postgres", "smtp", "send_expect", "program", "file",
+	}
+}
 
 // String returns the word for c, such as "total_memory".
 func (c CheckType) String() string {
-	switch c {
-	case CheckProcess:
-		return "process"
-	case CheckTCP:
-		return "tcp"
-	case CheckCPU:
-		return "cpu"
-	case CheckMemory:
-		return "memory"
-	case CheckTotalMemory:
-		return "total_memory"
+	if c >= CheckProcess && c <= CheckFile {
+		return checkTypeWords()[c-1]
 	}
 	return "CheckType(" + strconv.Itoa(int(c)) + ")"
 }
@@ -93,31 +159,46 @@ func (c CheckType) String() string {
 // MarshalText returns the word for c.
 func (c CheckType) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
-// UnmarshalText parses process, tcp, cpu, memory or total_memory.
+// UnmarshalText parses the word of a check type, such as "cpu".
 func (c *CheckType) UnmarshalText(text []byte) error {
-	return parseWord(c, "check type", text,
-		CheckProcess, CheckTCP, CheckCPU, CheckMemory, CheckTotalMemory)
+	return parseWord(c, "check type", text, checkTypes()...)
 }
 
 // Action is the response to a check that has failed for ForCycles cycles. The zero
 // value is invalid.
 type Action int
 
-// Actions, written alert and restart.
+// Actions, written as the words in their comments.
 const (
-	// ActionAlert sends an alert and leaves the service alone.
+	// ActionAlert (alert) sends an alert and leaves the service alone.
 	ActionAlert Action = iota + 1
-	// ActionRestart restarts the service and sends an alert.
+	// ActionRestart (restart) restarts the service and sends an alert.
 	ActionRestart
+	// ActionStart (start) starts the service unless it is running, and sends an alert.
+	ActionStart
+	// ActionStop (stop) stops the service, leaves it stopped and sends an alert.
+	ActionStop
+	// ActionExec (exec) runs the check's Exec program and sends an alert.
+	ActionExec
+	// ActionUnmonitor (unmonitor) stops watching the service and sends an alert.
+	ActionUnmonitor
 )
 
-// String returns the word for a: alert or restart.
+// String returns the word for a, such as "restart".
 func (a Action) String() string {
 	switch a {
 	case ActionAlert:
 		return "alert"
 	case ActionRestart:
 		return "restart"
+	case ActionStart:
+		return "start"
+	case ActionStop:
+		return "stop"
+	case ActionExec:
+		return "exec"
+	case ActionUnmonitor:
+		return "unmonitor"
 	}
 	return "Action(" + strconv.Itoa(int(a)) + ")"
 }
@@ -125,9 +206,81 @@ func (a Action) String() string {
 // MarshalText returns the word for a.
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
-// UnmarshalText parses alert or restart.
+// UnmarshalText parses alert, restart, start, stop, exec or unmonitor.
 func (a *Action) UnmarshalText(text []byte) error {
-	return parseWord(a, "action", text, ActionAlert, ActionRestart)
+	return parseWord(a, "action", text,
+		ActionAlert, ActionRestart, ActionStart, ActionStop, ActionExec, ActionUnmonitor)
+}
+
+// CPUScope is the meaning of 100% in a cpu or total_cpu check. The zero value is
+// invalid.
+type CPUScope int
+
+// CPU scopes, written machine and core.
+const (
+	// CPUScopeMachine makes 100% all cores of the machine busy.
+	CPUScopeMachine CPUScope = iota + 1
+	// CPUScopeCore makes 100% one core busy, so a process that keeps four cores busy
+	// uses 400%.
+	CPUScopeCore
+)
+
+// String returns the word for s: machine or core.
+func (s CPUScope) String() string {
+	switch s {
+	case CPUScopeMachine:
+		return "machine"
+	case CPUScopeCore:
+		return "core"
+	}
+	return "CPUScope(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MarshalText returns the word for s.
+func (s CPUScope) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses machine or core.
+func (s *CPUScope) UnmarshalText(text []byte) error {
+	return parseWord(s, "CPU scope", text, CPUScopeMachine, CPUScopeCore)
+}
+
+// CPUUsage is the kind of CPU time that a host_cpu check measures, as a share of the
+// time of all cores. The zero value is invalid.
+type CPUUsage int
+
+// CPU usages, written total, user, system and iowait.
+const (
+	// CPUUsageTotal is all time that is neither idle nor iowait.
+	CPUUsageTotal CPUUsage = iota + 1
+	// CPUUsageUser is time in user mode, niced processes included.
+	CPUUsageUser
+	// CPUUsageSystem is time in kernel mode, interrupts included.
+	CPUUsageSystem
+	// CPUUsageIOWait is idle time while disk I/O was outstanding.
+	CPUUsageIOWait
+)
+
+// String returns the word for u: total, user, system or iowait.
+func (u CPUUsage) String() string {
+	switch u {
+	case CPUUsageTotal:
+		return "total"
+	case CPUUsageUser:
+		return "user"
+	case CPUUsageSystem:
+		return "system"
+	case CPUUsageIOWait:
+		return "iowait"
+	}
+	return "CPUUsage(" + strconv.Itoa(int(u)) + ")"
+}
+
+// MarshalText returns the word for u.
+func (u CPUUsage) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText parses total, user, system or iowait.
+func (u *CPUUsage) UnmarshalText(text []byte) error {
+	return parseWord(u, "CPU usage", text, CPUUsageTotal, CPUUsageUser, CPUUsageSystem, CPUUsageIOWait)
 }
 
 // Signal is a signal that a service may be stopped with: SIGHUP, SIGINT, SIGQUIT,

@@ -19,6 +19,14 @@ func defaultService(name string, pos Position) Service {
 	return s
 }
 
+// ruleAt returns a check of type typ at pos with the defaults of every key but
+// for_cycles and action.
+func ruleAt(typ CheckType, pos Position, forCycles int, action Action) Check {
+	c := newCheck(pos)
+	c.Type, c.ForCycles, c.Action = typ, forCycles, action
+	return c
+}
+
 func TestLoadGood(t *testing.T) {
 	cfg, err := Load("testdata/good/tend.toml")
 	if err != nil {
@@ -34,10 +42,10 @@ func TestLoadGood(t *testing.T) {
 
 	caddy := defaultService("caddy", at(main, 23))
 	caddy.Command = []string{"/usr/bin/caddy", "run", "--config", "/etc/caddy/Caddyfile"}
-	caddy.Checks = []Check{
-		{Type: CheckProcess, Pos: at(main, 23), ForCycles: 1, Action: ActionRestart},
-		{Type: CheckCPU, Pos: at(main, 27), Above: NewPercent(90), ForCycles: 5, Action: ActionRestart},
-	}
+	caddyCPU := ruleAt(CheckCPU, at(main, 27), 5, ActionRestart)
+	caddyCPU.Of = CPUScopeMachine
+	caddyCPU.Limit = Limit{Value: 90, Unit: UnitPercent, Text: "90%"}
+	caddy.Checks = []Check{ruleAt(CheckProcess, at(main, 23), 1, ActionRestart), caddyCPU}
 
 	puma := defaultService("puma", at(app, 2))
 	puma.Command = []string{"bundle", "exec", "puma", "-C", "config/puma.rb"}
@@ -46,11 +54,11 @@ func TestLoadGood(t *testing.T) {
 	puma.StopSignal = Signal(syscall.SIGINT)
 	puma.StopTimeout = Duration(45 * time.Second)
 	puma.RestartLimit = RestartLimit{Restarts: 10, Cycles: 5}
-	puma.Checks = []Check{{Type: CheckProcess, Pos: at(app, 16), ForCycles: 2, Action: ActionAlert}}
+	puma.Checks = []Check{ruleAt(CheckProcess, at(app, 16), 2, ActionAlert)}
 
 	sidekiq := defaultService("sidekiq.default", at(app, 20))
 	sidekiq.Command = []string{"bundle", "exec", "sidekiq", "--queue", ""}
-	sidekiq.Checks = []Check{{Type: CheckProcess, Pos: at(app, 20), ForCycles: 1, Action: ActionRestart}}
+	sidekiq.Checks = []Check{ruleAt(CheckProcess, at(app, 20), 1, ActionRestart)}
 
 	redisService := defaultService("redis", at(redis, 2))
 	redisService.Pidfile = "testdata/good/conf.d/run/redis.pid"
@@ -58,26 +66,26 @@ func TestLoadGood(t *testing.T) {
 	redisService.Stop = []string{"/etc/init.d/redis-server", "stop"}
 	redisService.StartTimeout = Duration(time.Minute)
 	redisService.RestartLimit = RestartLimit{Restarts: 3, Cycles: 10}
+	redisTCP := ruleAt(CheckTCP, at(redis, 10), 1, ActionRestart)
+	redisTCP.Address, redisTCP.TLSVerify = "127.0.0.1:6379", true
+	redisTCP.Timeout = Duration(DefaultProbeTimeout)
+	redisCPU := ruleAt(CheckCPU, at(redis, 15), 3, ActionRestart)
+	redisCPU.Of = CPUScopeMachine
+	redisCPU.Limit = Limit{Value: 95, Unit: UnitPercent, Text: "95%"}
+	redisTotalMemory := ruleAt(CheckTotalMemory, at(redis, 21), 1, ActionAlert)
+	redisTotalMemory.Limit = Limit{Value: 600 << 20, Unit: UnitBytes, Text: "600 MB"}
+	redisMemory := ruleAt(CheckMemory, at(redis, 25), 1, ActionAlert)
+	redisMemory.Limit = Limit{Value: 2.5, Unit: UnitPercent, Text: "2.5%"}
 	redisService.Checks = []Check{
-		{Type: CheckProcess, Pos: at(redis, 2), ForCycles: 1, Action: ActionRestart},
-		{
-			Type: CheckTCP, Pos: at(redis, 10), Address: "127.0.0.1:6379",
-			Timeout: Duration(DefaultProbeTimeout), ForCycles: 1, Action: ActionRestart,
-		},
-		{Type: CheckCPU, Pos: at(redis, 15), Above: NewPercent(95), ForCycles: 3, Action: ActionRestart},
-		{Type: CheckTotalMemory, Pos: at(redis, 21), Above: NewSize(600 << 20), ForCycles: 1, Action: ActionAlert},
-		{Type: CheckMemory, Pos: at(redis, 25), Above: NewPercent(2.5), ForCycles: 1, Action: ActionAlert},
+		ruleAt(CheckProcess, at(redis, 2), 1, ActionRestart), redisTCP, redisCPU, redisTotalMemory, redisMemory,
 	}
 
 	postgres := defaultService("postgres", at(redis, 30))
 	postgres.Pidfile = "/var/run/postgresql/14-main.pid"
-	postgres.Checks = []Check{
-		{Type: CheckProcess, Pos: at(redis, 30), ForCycles: 1, Action: ActionAlert},
-		{
-			Type: CheckTCP, Pos: at(redis, 34), Address: "localhost:5432",
-			Timeout: Duration(2 * time.Second), ForCycles: 1, Action: ActionAlert,
-		},
-	}
+	postgresTCP := ruleAt(CheckTCP, at(redis, 34), 1, ActionAlert)
+	postgresTCP.Address, postgresTCP.TLSVerify = "localhost:5432", true
+	postgresTCP.Timeout = Duration(2 * time.Second)
+	postgres.Checks = []Check{ruleAt(CheckProcess, at(redis, 30), 1, ActionAlert), postgresTCP}
 
 	want := &Config{
 		Path:     main,
@@ -163,13 +171,10 @@ address = "127.0.0.1:8080"
 	}
 	service := defaultService("app", Position{File: path, Line: 7})
 	service.Command = []string{"app"}
-	service.Checks = []Check{
-		{Type: CheckProcess, Pos: Position{File: path, Line: 7}, ForCycles: 1, Action: ActionRestart},
-		{
-			Type: CheckTCP, Pos: Position{File: path, Line: 11}, Address: "127.0.0.1:8080",
-			Timeout: Duration(DefaultProbeTimeout), ForCycles: 1, Action: ActionAlert,
-		},
-	}
+	tcp := ruleAt(CheckTCP, Position{File: path, Line: 11}, 1, ActionAlert)
+	tcp.Address, tcp.TLSVerify = "127.0.0.1:8080", true
+	tcp.Timeout = Duration(DefaultProbeTimeout)
+	service.Checks = []Check{ruleAt(CheckProcess, Position{File: path, Line: 7}, 1, ActionRestart), tcp}
 	want := &Config{
 		Path:     path,
 		Interval: Duration(DefaultInterval),
@@ -318,7 +323,7 @@ func TestLoadErrorsAs(t *testing.T) {
 		t.Fatalf("errors.As(%v, **Error) = false", err)
 	}
 	want := Error{File: "testdata/bad/three-errors/tend.toml", Line: 1, Key: "interval",
-		Msg: `invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"`}
+		Msg: `invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`}
 	if *first != want {
 		t.Errorf("first error = %+v, want %+v", *first, want)
 	}

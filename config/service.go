@@ -43,7 +43,7 @@ func (l *loader) decodeService(t *table, index int) Service {
 	decodeStopping(t, &s)
 	decodeRestartDelay(t, &s)
 	l.decodeDependencies(t, &s)
-	s.Checks = decodeChecks(t, &s)
+	s.Checks = l.decodeServiceChecks(t, &s)
 	return s
 }
 

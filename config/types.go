@@ -10,32 +10,66 @@ import (
 	"time"
 )
 
-// Duration is a length of time written in Go syntax: "30s", "1m30s", "500ms". It is
-// never negative.
+// Duration is a length of time written in Go syntax, such as "30s", "1m30s" or
+// "500ms", optionally led by a whole number of days, such as "14d" or "1d12h". A day
+// is 24 hours. A Duration is never negative.
 type Duration time.Duration
 
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// String formats d in Go syntax, such as "1m30s".
+// String formats d in Go syntax, such as "1m30s". Days are written as hours, so
+// "14d" prints as "336h0m0s".
 func (d Duration) String() string { return time.Duration(d).String() }
 
 // MarshalText formats d as String does.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText parses a duration such as "30s". It rejects a negative duration and
-// leaves d unchanged on error.
+// UnmarshalText parses a duration such as "30s" or "14d". It rejects a negative
+// duration and leaves d unchanged on error.
 func (d *Duration) UnmarshalText(text []byte) error {
-	v, err := time.ParseDuration(string(text))
+	v, err := parseDuration(string(text))
 	if err != nil {
-		return fmt.Errorf("invalid duration %q: want a number and a unit, such as "+
-			`"30s", "1m30s" or "500ms"`, text)
+		return err
 	}
 	if v < 0 {
 		return fmt.Errorf("invalid duration %q: must not be negative", text)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// parseDuration parses what time.ParseDuration takes, after an optional count of
+// whole days, such as "14d" or "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	invalid := fmt.Errorf("invalid duration %q: want a number and a unit, such as "+
+		`"30s", "1m30s", "500ms" or "14d"`, s)
+	days, rest, hasDays := strings.Cut(s, "d")
+	if !hasDays || !allDigits(days) {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, invalid
+		}
+		return v, nil
+	}
+
+	const maxDays = math.MaxInt64 / int64(24*time.Hour)
+	n, err := strconv.ParseInt(days, 10, 64)
+	if err != nil || n > maxDays {
+		return 0, fmt.Errorf("invalid duration %q: too long", s)
+	}
+	v := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return v, nil
+	}
+	more, err := time.ParseDuration(rest)
+	if err != nil || more < 0 {
+		return 0, invalid
+	}
+	if more > math.MaxInt64-v {
+		return 0, fmt.Errorf("invalid duration %q: too long", s)
+	}
+	return v + more, nil
 }
 
 // Quantity is a threshold written either as a percentage ("95%", "2.5%") or as a size

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +27,16 @@ func TestDurationUnmarshalText(t *testing.T) {
 		{name: "no unit", text: "30", wantErr: `invalid duration "30": want a number and a unit`},
 		{name: "words", text: "30 seconds", wantErr: `invalid duration "30 seconds"`},
 		{name: "empty", text: "", wantErr: `invalid duration ""`},
+		{name: "days", text: "14d", want: 14 * 24 * time.Hour},
+		{name: "days and hours", text: "1d12h", want: 36 * time.Hour},
+		{name: "zero days", text: "0d", want: 0},
+		{name: "fractional days", text: "1.5d", wantErr: `invalid duration "1.5d": want a number and a unit`},
+		{name: "days after hours", text: "12h1d", wantErr: `invalid duration "12h1d"`},
+		{name: "negative after days", text: "1d-1h", wantErr: `invalid duration "1d-1h"`},
+		{name: "negative days", text: "-1d", wantErr: `invalid duration "-1d"`},
+		{name: "day without count", text: "d", wantErr: `invalid duration "d"`},
+		{name: "too many days", text: "106752d", wantErr: `invalid duration "106752d": too long`},
+		{name: "days overflow with hours", text: "106751d24h", wantErr: `invalid duration "106751d24h": too long`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,13 +153,18 @@ func TestEnumWords(t *testing.T) {
 		{name: "tls none", word: "none", value: TLSNone, parse: parseAs[TLSMode]},
 		{name: "tls starttls", word: "starttls", value: TLSStartTLS, parse: parseAs[TLSMode]},
 		{name: "tls implicit", word: "tls", value: TLSImplicit, parse: parseAs[TLSMode]},
-		{name: "check process", word: "process", value: CheckProcess, parse: parseAs[CheckType]},
-		{name: "check tcp", word: "tcp", value: CheckTCP, parse: parseAs[CheckType]},
-		{name: "check cpu", word: "cpu", value: CheckCPU, parse: parseAs[CheckType]},
-		{name: "check memory", word: "memory", value: CheckMemory, parse: parseAs[CheckType]},
-		{name: "check total_memory", word: "total_memory", value: CheckTotalMemory, parse: parseAs[CheckType]},
 		{name: "action alert", word: "alert", value: ActionAlert, parse: parseAs[Action]},
 		{name: "action restart", word: "restart", value: ActionRestart, parse: parseAs[Action]},
+		{name: "action start", word: "start", value: ActionStart, parse: parseAs[Action]},
+		{name: "action stop", word: "stop", value: ActionStop, parse: parseAs[Action]},
+		{name: "action exec", word: "exec", value: ActionExec, parse: parseAs[Action]},
+		{name: "action unmonitor", word: "unmonitor", value: ActionUnmonitor, parse: parseAs[Action]},
+		{name: "scope machine", word: "machine", value: CPUScopeMachine, parse: parseAs[CPUScope]},
+		{name: "scope core", word: "core", value: CPUScopeCore, parse: parseAs[CPUScope]},
+		{name: "usage total", word: "total", value: CPUUsageTotal, parse: parseAs[CPUUsage]},
+		{name: "usage user", word: "user", value: CPUUsageUser, parse: parseAs[CPUUsage]},
+		{name: "usage system", word: "system", value: CPUUsageSystem, parse: parseAs[CPUUsage]},
+		{name: "usage iowait", word: "iowait", value: CPUUsageIOWait, parse: parseAs[CPUUsage]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,11 +202,15 @@ func TestEnumRejects(t *testing.T) {
 		{name: "tls", parse: parseAs[TLSMode], word: "ssl",
 			want: `unknown TLS mode "ssl": want none, starttls or tls`},
 		{name: "check type", parse: parseAs[CheckType], word: "disk",
-			want: `unknown check type "disk": want process, tcp, cpu, memory or total_memory`},
+			want: `unknown check type "disk": want process, pid, ppid, cpu, total_cpu, memory, total_memory, children, threads, fds, uptime, load, host_cpu, host_memory, swap, filesystem, inodes, tcp, unix, udp, http, redis, postgres, smtp, send_expect, program or file`},
 		{name: "check type case", parse: parseAs[CheckType], word: "TCP",
-			want: `unknown check type "TCP": want process, tcp, cpu, memory or total_memory`},
-		{name: "action", parse: parseAs[Action], word: "stop",
-			want: `unknown action "stop": want alert or restart`},
+			want: `unknown check type "TCP": want process, pid, ppid, cpu, total_cpu, memory, total_memory, children, threads, fds, uptime, load, host_cpu, host_memory, swap, filesystem, inodes, tcp, unix, udp, http, redis, postgres, smtp, send_expect, program or file`},
+		{name: "action", parse: parseAs[Action], word: "page",
+			want: `unknown action "page": want alert, restart, start, stop, exec or unmonitor`},
+		{name: "cpu scope", parse: parseAs[CPUScope], word: "cores",
+			want: `unknown CPU scope "cores": want machine or core`},
+		{name: "cpu usage", parse: parseAs[CPUUsage], word: "idle",
+			want: `unknown CPU usage "idle": want total, user, system or iowait`},
 		{name: "signal", parse: parseAs[Signal], word: "SIGSTOP",
 			want: `unknown signal "SIGSTOP": want HUP, INT, QUIT, KILL, USR1, USR2 or TERM, with or without the SIG prefix`},
 		{name: "signal number", parse: parseAs[Signal], word: "15",
@@ -277,5 +297,133 @@ func TestSecretMasked(t *testing.T) {
 	}
 	if got := m.Password.Value(); got != password {
 		t.Errorf("Value() = %q, want %q", got, password)
+	}
+}
+
+// Every check type prints as its word and parses back from it.
+func TestCheckTypeWords(t *testing.T) {
+	want := []string{
+		"process", "pid", "ppid", "cpu", "total_cpu", "memory", "total_memory", "children",
+		"threads", "fds", "uptime", "load", "host_cpu", "host_memory", "swap", "filesystem",
+		"inodes", "tcp", "unix", "udp", "http", "redis", "postgres", "smtp", "send_expect",
+		"program", "file",
+	}
+	types := checkTypes()
+	if len(types) != len(want) {
+		t.Fatalf("checkTypes() has %d types, want %d", len(types), len(want))
+	}
+	for i, typ := range types {
+		if typ.String() != want[i] {
+			t.Errorf("CheckType(%d).String() = %q, want %q", int(typ), typ.String(), want[i])
+		}
+		var parsed CheckType
+		if err := parsed.UnmarshalText([]byte(want[i])); err != nil || parsed != typ {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", want[i], parsed, err, typ)
+		}
+	}
+	if got := CheckType(0).String(); got != "CheckType(0)" {
+		t.Errorf("CheckType(0).String() = %q, want CheckType(0)", got)
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	tests := []struct {
+		name  string
+		value any
+		want  Limit
+	}{
+		{name: "integer", value: int64(50), want: Limit{Value: 50, Unit: UnitCount, Text: "50"}},
+		{name: "float", value: 1.5, want: Limit{Value: 1.5, Unit: UnitCount, Text: "1.5"}},
+		{name: "number string", value: "2.5", want: Limit{Value: 2.5, Unit: UnitCount, Text: "2.5"}},
+		{name: "percent", value: "95%", want: Limit{Value: 95, Unit: UnitPercent, Text: "95%"}},
+		{name: "size", value: "600 MB", want: Limit{Value: 600 << 20, Unit: UnitBytes, Text: "600 MB"}},
+		{name: "duration", value: "5m", want: Limit{Value: 300, Unit: UnitDuration, Text: "5m"}},
+		{name: "days", value: "14d", want: Limit{Value: 14 * 86400, Unit: UnitDuration, Text: "14d"}},
+		{name: "milliseconds", value: "1500ms", want: Limit{Value: 1.5, Unit: UnitDuration, Text: "1500ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseLimit(tt.value, []LimitUnit{UnitCount})
+			if err != nil {
+				t.Fatalf("parseLimit(%v): %v", tt.value, err)
+			}
+			if got != tt.want {
+				t.Errorf("parseLimit(%v) = %+v, want %+v", tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseLimitRejects(t *testing.T) {
+	units := []LimitUnit{UnitBytes, UnitPercent}
+	tests := []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{name: "words", value: "lots",
+			want: `invalid limit "lots": want a size such as "600MB" or a percentage such as "95%"`},
+		{name: "bad percent", value: "9x%",
+			want: `invalid percentage "9x%": want a number followed by %, such as "95%"`},
+		{name: "bad size unit", value: "600XB",
+			want: `invalid size "600XB": want a number followed by B, KB, MB, GB, TB, KiB, MiB, GiB or TiB`},
+		{name: "negative duration", value: "-5m",
+			want: `invalid limit "-5m": want a size such as "600MB" or a percentage such as "95%"`},
+		{name: "boolean", value: true,
+			want: `got a boolean, want a size such as "600MB" or a percentage such as "95%"`},
+		{name: "infinity", value: math.Inf(1), want: `invalid limit +Inf: want a finite number`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseLimit(tt.value, units)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("parseLimit(%v) = %v, want %q", tt.value, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLimitExceeded(t *testing.T) {
+	above := Limit{Value: 95, Unit: UnitPercent}
+	below := Limit{Below: true, Value: 300, Unit: UnitDuration}
+	tests := []struct {
+		name  string
+		limit Limit
+		v     float64
+		want  bool
+	}{
+		{name: "above over", limit: above, v: 95.1, want: true},
+		{name: "above equal", limit: above, v: 95, want: false},
+		{name: "above under", limit: above, v: 10, want: false},
+		{name: "below under", limit: below, v: 299, want: true},
+		{name: "below equal", limit: below, v: 300, want: false},
+		{name: "below over", limit: below, v: 301, want: false},
+		{name: "unset", limit: Limit{}, v: 1e9, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.limit.Exceeded(tt.v); got != tt.want {
+				t.Errorf("%+v.Exceeded(%v) = %v, want %v", tt.limit, tt.v, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLimitString(t *testing.T) {
+	tests := []struct {
+		limit Limit
+		want  string
+	}{
+		{limit: Limit{Value: 95, Unit: UnitPercent}, want: "> 95%"},
+		{limit: Limit{Below: true, Value: 300, Unit: UnitDuration}, want: "< 5m0s"},
+		{limit: Limit{Value: 600 << 20, Unit: UnitBytes}, want: "> 600MiB"},
+		{limit: Limit{Value: 1.5, Unit: UnitCount}, want: "> 1.5"},
+		{limit: Limit{Below: true, Value: 2, Unit: UnitCount}, want: "< 2"},
+		{limit: Limit{}, want: ""},
+	}
+	for _, tt := range tests {
+		if got := tt.limit.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.limit, got, tt.want)
+		}
 	}
 }

@@ -22,9 +22,9 @@ func TestValidate(t *testing.T) {
 			name:     "three errors in one file",
 			config:   filepath.Join(bad, "three-errors", "tend.toml"),
 			wantCode: 1,
-			wantErr: bad + `/three-errors/tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s" or "500ms"
+			wantErr: bad + `/three-errors/tend.toml:1: interval: invalid duration "30 seconds": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"
 ` + bad + `/three-errors/tend.toml:6: service "redis" stop_signal: unknown signal "SIGSTOP": want HUP, INT, QUIT, KILL, USR1, USR2 or TERM, with or without the SIG prefix
-` + bad + `/three-errors/tend.toml:11: service "redis" check 1 action: unknown action "page": want alert or restart
+` + bad + `/three-errors/tend.toml:11: service "redis" check 1 action: unknown action "page": want alert, restart, start, stop, exec or unmonitor
 tend: 3 configuration errors
 `,
 		},
@@ -33,7 +33,7 @@ tend: 3 configuration errors
 			config:   filepath.Join(bad, "syntax-error-in-drop-in", "tend.toml"),
 			wantCode: 1,
 			wantErr: bad + `/syntax-error-in-drop-in/conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file
-` + bad + `/syntax-error-in-drop-in/conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, start, stop, command, directory, environment, stop_signal, start_timeout, stop_timeout, restart_limit and check
+` + bad + `/syntax-error-in-drop-in/conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check
 tend: 2 configuration errors
 `,
 		},
