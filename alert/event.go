@@ -23,6 +23,13 @@ const (
 	KindActionFailed Kind = "action_failed"
 	// KindRestartLimit: the restart limit was reached and the service is unmonitored.
 	KindRestartLimit Kind = "restart_limit"
+	// KindStartTimeout: a started service was not up within its start timeout.
+	KindStartTimeout Kind = "start_timeout"
+	// KindWatchdog: a service with a watchdog sent no WATCHDOG=1 within its interval.
+	KindWatchdog Kind = "watchdog"
+	// KindPIDChanged: the main process of a running service changed without a restart
+	// by tend, such as after a graceful reload.
+	KindPIDChanged Kind = "pid_changed"
 )
 
 // Event is one thing an operator should hear about. It is stored in the queue as JSON

@@ -75,6 +75,12 @@ func summary(ev Event) string {
 		return clause(ev.Service, action+" failed", ev.Observed)
 	case KindRestartLimit:
 		return clause(ev.Service, "unmonitored", withParens("restart limit reached", ev.Threshold))
+	case KindStartTimeout:
+		return clause(ev.Service, "start timed out", ev.Observed)
+	case KindWatchdog:
+		return clause(ev.Service, "missed its watchdog", ev.Observed)
+	case KindPIDChanged:
+		return clause(ev.Service, "PID changed", ev.Observed)
 	}
 	return clause(ev.Service, string(ev.Kind), withParens(ev.Check, ev.Observed))
 }

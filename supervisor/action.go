@@ -3,11 +3,13 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
 	"tend/alert"
 	"tend/config"
+	"tend/supervisor/procwatch"
 )
 
 type actionKind int
@@ -26,6 +28,11 @@ func (k actionKind) String() string {
 type actionRequest struct {
 	kind    actionKind
 	trigger string
+	// manual is true for a request that no rule made: an operator's command or a
+	// dependency's restart. It is exempt from the backoff delay and the restart limit.
+	manual bool
+	// delayed is true once the request waited for its backoff delay.
+	delayed bool
 }
 
 // actionTarget is the copy of a service's state that an action goroutine works on, so
@@ -40,6 +47,13 @@ type actionTarget struct {
 	exits      chan<- childExit
 	done       <-chan struct{}
 	svc        *service
+
+	// reaper starts owned processes when tend is a subreaper; nil otherwise.
+	reaper *procwatch.Reaper
+	// output receives the output of an owned process; nil sends it to the log.
+	output io.Writer
+	// stateDir and notifyPath go into the environment of an owned process.
+	stateDir, notifyPath string
 }
 
 // actionDone reports the outcome of an action to the loop.
@@ -61,8 +75,28 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		svc.pending = &req
 		return
 	}
-	if req.kind == actionRestart && !s.restartAllowed(svc) {
-		return
+	if req.kind != actionStop {
+		if dep := s.downDependency(svc); dep != nil {
+			s.holdForDependency(ctx, svc, dep, req)
+			return
+		}
+	}
+	if req.kind == actionRestart && !req.manual && !req.delayed {
+		if !s.restartAllowed(svc) {
+			return
+		}
+		if d := svc.nextRestartDelay(time.Now()); d > 0 {
+			svc.setState(StateFailed, fmt.Sprintf("%s; restart in %s", req.trigger, d))
+			s.scheduleRestart(svc, req, d)
+			return
+		}
+	}
+	svc.cancelDelay()
+	svc.stopWatchdog()
+	svc.readyToken++
+	svc.waiting = nil
+	if req.kind == actionRestart {
+		svc.addRestart(req.trigger, time.Now())
 	}
 
 	svc.busy = true
@@ -79,6 +113,10 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		cfg: svc.cfg, log: svc.log, procDir: s.opts.ProcDir,
 		child: svc.child, pid: svc.pid, startTicks: svc.startTicks,
 		exits: s.exits, done: s.done, svc: svc,
+		reaper: s.opts.Reaper, stateDir: s.cfg.StateDir, notifyPath: svc.notifyPath(),
+	}
+	if svc.logFile != nil {
+		t.output = svc.logFile
 	}
 	s.workers.Go(func() {
 		start := time.Now()
@@ -89,7 +127,7 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		case <-s.done:
 			// Run is shutting down; an owned process started now must still be stopped.
 			if d.child != nil && d.child != t.child {
-				_ = stopChild(t.procDir, t.cfg, d.child)
+				_ = stopChild(t.procDir, t.stateDir, t.cfg, d.child)
 			}
 		}
 	})
@@ -106,6 +144,9 @@ func (t *actionTarget) perform(ctx context.Context, req actionRequest) actionDon
 		}
 	}
 	if t.cfg.Owned() {
+		if req.kind == actionStart && t.child != nil && !t.child.exited() {
+			return actionDone{child: t.child, pid: t.child.pid} // Never a second instance.
+		}
 		c, err := t.startChild()
 		if err != nil {
 			return actionDone{err: err}
@@ -121,7 +162,7 @@ func (t *actionTarget) stop() error {
 		if t.child == nil {
 			return nil
 		}
-		return stopChild(t.procDir, t.cfg, t.child)
+		return stopChild(t.procDir, t.stateDir, t.cfg, t.child)
 	}
 	return t.stopExternal()
 }
@@ -144,24 +185,84 @@ func (s *Supervisor) handleAction(ctx context.Context, d actionDone) {
 		})
 	case d.request.kind == actionStop:
 		svc.log.Info("action done", "action", d.request.kind, "duration", d.elapsed)
+		svc.started = time.Time{}
 		svc.setState(StateStopped, d.request.trigger)
 	default:
 		svc.log.Info("action done", "action", d.request.kind, "pid", d.pid, "duration", d.elapsed)
-		svc.setState(StateRunning, d.request.kind.String()+" done")
+		svc.started = time.Now()
+		if d.child != nil {
+			svc.started = d.child.started
+		}
+		svc.oomKillsAtStart = readOOMKills(s.opts.ProcDir)
 		for _, cs := range svc.checks {
 			cs.fails = 0
 		}
 		if d.child != nil && d.child.exited() {
 			// The process exited before this result arrived, and handleExit ignored
 			// the exit of a process it did not know yet.
+			svc.setState(StateRunning, d.request.kind.String()+" done")
 			s.handleExit(ctx, childExit{svc: svc, child: d.child})
 			return
 		}
+		s.watchExternal(svc)
+		s.processUp(ctx, svc, d.request.kind.String()+" done", d.request.kind == actionRestart)
 	}
 
+	if svc.pending != nil && svc.held && !svc.pending.manual {
+		svc.pending = nil // A rule's request made before the operator's stop.
+	}
 	if svc.pending != nil && svc.state != StateUnmonitored {
 		req := *svc.pending
 		svc.pending = nil
 		s.requestAction(ctx, svc, req)
 	}
+}
+
+// runAction runs the action a rule names for svc. execArgv is the program of
+// config.ActionExec.
+func (s *Supervisor) runAction(ctx context.Context, svc *service, action config.Action, execArgv []string, trigger string) {
+	switch action {
+	case config.ActionRestart:
+		s.requestAction(ctx, svc, actionRequest{kind: actionRestart, trigger: trigger})
+	case config.ActionStart:
+		if svc.state != StateRunning {
+			s.requestAction(ctx, svc, actionRequest{kind: actionStart, trigger: trigger})
+		}
+	case config.ActionStop:
+		// A rule's stop holds like an operator's: nothing starts the service again
+		// until an operator starts it.
+		svc.held = true
+		svc.cancelDelay()
+		s.requestAction(ctx, svc, actionRequest{kind: actionStop, trigger: trigger, manual: true})
+	case config.ActionUnmonitor:
+		svc.cancelDelay()
+		svc.stopWatchdog()
+		svc.pending, svc.waiting = nil, nil
+		svc.setState(StateUnmonitored, trigger)
+	case config.ActionExec:
+		s.execProgram(ctx, svc, execArgv, trigger)
+	}
+}
+
+// execProgram runs the program of an exec action off the loop, with the event in its
+// environment: TEND_SERVICE, TEND_EVENT (the trigger), TEND_STATE and TEND_HOST.
+func (s *Supervisor) execProgram(ctx context.Context, svc *service, argv []string, trigger string) {
+	if len(argv) == 0 {
+		return
+	}
+	env := []string{
+		"TEND_SERVICE=" + svc.cfg.Name, "TEND_EVENT=" + trigger,
+		"TEND_STATE=" + svc.state.String(), "TEND_HOST=" + s.cfg.Hostname,
+	}
+	log := svc.log
+	timeout := svc.cfg.StartTimeout.D()
+	s.workers.Go(func() {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := runProgramEnv(pctx, argv, env, log); err != nil {
+			log.Error("exec action failed", "program", argv[0], "err", err)
+			return
+		}
+		log.Info("exec action done", "program", argv[0])
+	})
 }

@@ -10,17 +10,19 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"tend/checks"
 	"tend/config"
+	"tend/supervisor/execenv"
+	"tend/supervisor/notify"
+	"tend/supervisor/procwatch"
 )
-
-// defaultPath is the PATH of an owned service that sets none in its environment.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // killWait bounds the wait for a process to go after SIGKILL.
 const killWait = 5 * time.Second
@@ -28,12 +30,15 @@ const killWait = 5 * time.Second
 // child is a running process of an owned service. The goroutine that waits for it
 // closes done after the process exited, and only then are status fields set.
 type child struct {
-	cmd     *exec.Cmd
-	pid     int
-	started time.Time
-	done    chan struct{}
-	state   *os.ProcessState
-	waitErr error
+	// cmd is nil for a process adopted from an earlier run of tend.
+	cmd        *exec.Cmd
+	adopted    bool
+	pid        int
+	startTicks uint64
+	started    time.Time
+	done       chan struct{}
+	state      *os.ProcessState
+	waitErr    error
 }
 
 // childExit is the notice to the loop that an owned service's process exited.
@@ -51,9 +56,26 @@ func (c *child) exited() bool {
 	}
 }
 
+// exit describes how the process ended. It may only be called after done is closed.
+func (c *child) exit() Exit {
+	e := Exit{PID: c.pid, Status: c.exitDescription(), Code: -1, Uptime: time.Since(c.started)}
+	if c.state == nil {
+		return e
+	}
+	if ws, ok := c.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		e.Signal = int(ws.Signal())
+		return e
+	}
+	e.Code = c.state.ExitCode()
+	return e
+}
+
 // exitDescription describes how the process ended, such as "exit status 1" or "killed by
 // signal 9 (killed)". It may only be called after done is closed.
 func (c *child) exitDescription() string {
+	if c.adopted {
+		return "exited with unknown status (adopted from an earlier run of tend, so not its child)"
+	}
 	if c.state == nil {
 		return fmt.Sprintf("wait: %v", c.waitErr)
 	}
@@ -63,32 +85,54 @@ func (c *child) exitDescription() string {
 	return fmt.Sprintf("exit status %d", c.state.ExitCode())
 }
 
-// startChild runs the owned service's command in a process group of its own, with its
-// output logged line by line, and starts the goroutine that waits for it.
+// Variables that mark the processes of an owned service, so that tend finds them
+// again after a restart of its own, and finds descendants that left the process group.
+const (
+	markerService  = "TEND_SERVICE"
+	markerStateDir = "TEND_STATE_DIR"
+)
+
+// startChild runs the owned service's command in a process group of its own, as its
+// user, with its output logged line by line, and starts the goroutine that waits for it.
 func (t *actionTarget) startChild() (*child, error) {
+	env, cred, err := t.childEnvironment()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", t.cfg.Name, err)
+	}
 	// No context: the service outlives the action; stopChild ends it.
 	cmd := exec.Command(t.cfg.Command[0], t.cfg.Command[1:]...) //nolint:noctx // see above
 	cmd.Dir = t.cfg.Directory
-	cmd.Env = serviceEnv(t.cfg.Environment)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", t.cfg.Name, err)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	err = cmd.Start()
+	if t.reaper != nil {
+		err = t.reaper.Start(cmd)
+	} else {
+		err = cmd.Start()
+	}
 	_ = w.Close() // The child has its own copy, and the read end gets EOF once every copy is closed.
 	if err != nil {
 		_ = r.Close()
 		return nil, fmt.Errorf("start %s: %w", t.cfg.Name, err)
 	}
-	go logOutput(r, t.log.With("pid", cmd.Process.Pid))
+	pid := cmd.Process.Pid
+	go copyOutput(r, t.log.With("pid", pid), t.output)
 
-	c := &child{cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), done: make(chan struct{})}
+	c := &child{cmd: cmd, pid: pid, started: time.Now(), done: make(chan struct{})}
+	if p, err := checks.ReadProcess(t.procDir, pid); err == nil {
+		c.startTicks = p.StartTicks
+	}
 	go func() {
 		c.waitErr = cmd.Wait()
 		c.state = cmd.ProcessState
+		if t.reaper != nil {
+			t.reaper.Release(pid)
+		}
 		close(c.done)
 		select {
 		case t.exits <- childExit{svc: t.svc, child: c}:
@@ -98,22 +142,58 @@ func (t *actionTarget) startChild() (*child, error) {
 	return c, nil
 }
 
-// stopChild sends the stop signal to the child's process group and waits up to the stop
-// timeout for the child to exit. Then it sends SIGKILL to the group, which ends a child
-// that ignored the stop signal and any process it left behind in its group, and waits
-// until no process of the group is left.
-func stopChild(procDir string, cfg config.Service, c *child) error {
-	if !c.exited() {
-		sig := cfg.StopSignal.Signal()
-		if err := syscall.Kill(-c.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("send %s to process group %d: %w", cfg.StopSignal, c.pid, err)
+// childEnvironment returns the environment and credential of the service's process.
+func (t *actionTarget) childEnvironment() ([]string, *syscall.Credential, error) {
+	opts := execenv.Options{
+		Inherit:     t.cfg.InheritEnvironment,
+		Environment: t.cfg.Environment,
+		Extra:       map[string]string{markerService: t.cfg.Name},
+	}
+	if t.stateDir != "" {
+		opts.Extra[markerStateDir] = t.stateDir
+	}
+	for _, path := range t.cfg.EnvironmentFiles {
+		vars, err := execenv.ParseEnvironmentFile(path)
+		if err != nil {
+			return nil, nil, err
 		}
+		opts.Files = append(opts.Files, vars)
+	}
+	var cred *syscall.Credential
+	if t.cfg.User != "" || t.cfg.Group != "" {
+		account, err := execenv.LookupAccount(t.cfg.User, t.cfg.Group)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Account = &account
+		if t.cfg.User != "" || int(account.GID) != os.Getgid() {
+			cred = account.Credential()
+		}
+	}
+	// An inherited NOTIFY_SOCKET or WATCHDOG_PID is systemd's, meant for tend itself.
+	env := notify.FilterEnv(execenv.Build(opts))
+	if t.notifyPath != "" {
+		env = append(env, notify.Env(t.notifyPath, t.cfg.Watchdog.D())...)
+	}
+	return env, cred, nil
+}
+
+// stopChild sends the stop signal to the child's process tree and waits up to the stop
+// timeout for the child to exit. Then it sends SIGKILL to the tree and to every process
+// marked as the service's, which ends a child that ignored the stop signal and what it
+// left behind, including descendants that called setsid. It waits until none is left.
+func stopChild(procDir, stateDir string, cfg config.Service, c *child) error {
+	if !c.exited() {
+		procwatch.KillTree(procDir, c.pid, unix.Signal(cfg.StopSignal.Signal()))
 		select {
 		case <-c.done:
 		case <-time.After(cfg.StopTimeout.D()):
 		}
 	}
-	_ = syscall.Kill(-c.pid, syscall.SIGKILL)
+	procwatch.KillTree(procDir, c.pid, unix.SIGKILL)
+	for _, pid := range markedProcesses(procDir, stateDir, cfg.Name) {
+		procwatch.KillTree(procDir, pid, unix.SIGKILL)
+	}
 
 	deadline := time.Now().Add(killWait)
 	for {
@@ -121,14 +201,33 @@ func stopChild(procDir string, cfg config.Service, c *child) error {
 		if err != nil {
 			return err
 		}
-		if c.exited() && !snap.GroupAlive(c.pid) {
+		left := len(markedProcesses(procDir, stateDir, cfg.Name))
+		if c.exited() && !snap.GroupAlive(c.pid) && left == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("process group %d still running %s after SIGKILL", c.pid, killWait)
+			return fmt.Errorf("process group %d or %d marked processes still running %s after SIGKILL",
+				c.pid, left, killWait)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// markedProcesses returns the live processes whose environment marks them as the
+// service's under this state directory: its processes and their descendants, wherever
+// they moved in the process tree. Without a state directory there are no markers.
+func markedProcesses(procDir, stateDir, name string) []int {
+	if stateDir == "" {
+		return nil
+	}
+	inDir := procwatch.Marked(procDir, markerStateDir, stateDir)
+	var out []int
+	for _, pid := range procwatch.Marked(procDir, markerService, name) {
+		if slices.Contains(inDir, pid) && pid != os.Getpid() {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // startExternal runs the start program and waits, within the start timeout, until the
@@ -147,11 +246,11 @@ func (t *actionTarget) startExternal(ctx context.Context) (pid int, ticks uint64
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		snap, err := checks.ReadSnapshot(t.procDir)
+		snap, err := checks.ReadSnapshotWith(t.procDir, checks.SnapshotOptions{Cmdline: t.cfg.Match != nil})
 		if err != nil {
 			return 0, 0, err
 		}
-		id := checks.FindByPidfile(snap, t.cfg.Pidfile)
+		id := findExternal(t.cfg, snap)
 		if id.Process != nil {
 			return id.Process.PID, id.Process.StartTicks, nil
 		}
@@ -227,8 +326,14 @@ func (t *actionTarget) waitGone(ctx context.Context) bool {
 // group of its own until it exits or ctx ends, and then kills the group. The program's
 // output is logged; the last lines of it are part of the error when it fails.
 func runProgram(ctx context.Context, argv []string, log *slog.Logger) error {
+	return runProgramEnv(ctx, argv, nil, log)
+}
+
+// runProgramEnv runs a program as runProgram does, with the variables of extra added to
+// its environment.
+func runProgramEnv(ctx context.Context, argv, extra []string, log *slog.Logger) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = serviceEnv(nil)
+	cmd.Env = append(execenv.Build(execenv.Options{}), extra...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A program that daemonizes may leave a child holding its output open.
@@ -252,31 +357,43 @@ func runProgram(ctx context.Context, argv []string, log *slog.Logger) error {
 	return fmt.Errorf("%s: %w", argv[0], err)
 }
 
-// serviceEnv is the environment of a program tend runs: PATH plus env, never the
-// daemon's own environment.
-func serviceEnv(env map[string]string) []string {
-	out := []string{}
-	if _, ok := env["PATH"]; !ok {
-		out = append(out, "PATH="+defaultPath)
+// copyOutput reads the output of a service's process until every writer closed the
+// pipe. Each line goes to file when the service has a log file, and to the log
+// otherwise. It never stops reading early, because a process whose pipe fills up
+// blocks: a line longer than the buffer is cut into pieces, and a failed write to
+// the log file drops the line and is logged once per run of failures.
+func copyOutput(r io.ReadCloser, log *slog.Logger, file io.Writer) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64*1024)
+	failing := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if file == nil {
+				log.Info("output", "line", string(bytes.TrimRight(line, "\n")))
+			} else if werr := writeLine(file, line); werr != nil && !failing {
+				failing = true
+				log.Error("write log file; dropping output until a write succeeds", "err", werr)
+			} else if werr == nil {
+				failing = false
+			}
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
 	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, k+"="+env[k])
-	}
-	return out
 }
 
-func logOutput(r io.ReadCloser, log *slog.Logger) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 64*1024)
-	for sc.Scan() {
-		log.Info("output", "line", sc.Text())
+// writeLine writes line to w, ending it with a newline when it has none.
+func writeLine(w io.Writer, line []byte) error {
+	if _, err := w.Write(line); err != nil {
+		return err
 	}
+	if line[len(line)-1] != '\n' {
+		_, err := w.Write([]byte{'\n'})
+		return err
+	}
+	return nil
 }
 
 // tailBuffer keeps the last 4 KiB written to it.

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"time"
 
 	"tend/alert"
@@ -20,12 +21,14 @@ type probeDone struct {
 
 // observe runs every rule of svc against the snapshot and launches its probes.
 func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Snapshot) {
-	reason := svc.identify(snap)
-	if reason == "" && svc.state != StateRunning {
-		svc.setState(StateRunning, "process found")
+	if svc.cfg.HasProcess() {
+		s.observeProcess(ctx, svc, snap)
+	} else if svc.state != StateRunning {
+		svc.setState(StateRunning, "monitoring the host")
 	}
-	if reason != "" && svc.state == StateRunning {
-		svc.setState(StateFailed, reason)
+	reason := svc.reason
+	if svc.state == StateRunning {
+		reason = ""
 	}
 
 	for _, cs := range svc.checks {
@@ -48,43 +51,53 @@ func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Sna
 }
 
 // checkResource compares a CPU or memory figure of the service's process with the
-// rule's threshold.
+// rule's limit.
 func (s *Supervisor) checkResource(ctx context.Context, svc *service, cs *checkState, snap *checks.Snapshot) {
 	u := snap.Usage(s.prev, svc.pid, s.cores)
-	var value, limit float64
+	var value float64
 	var observed string
 	switch cs.cfg.Type {
 	case config.CheckCPU:
 		if !u.CPUKnown {
 			return // No interval to measure over yet.
 		}
-		value, limit = u.CPU, cs.cfg.Above.Percent()
+		value = u.CPU
+		if cs.cfg.Of == config.CPUScopeCore {
+			value *= float64(s.cores)
+		}
 		observed = fmt.Sprintf("%.1f%%", value)
 	case config.CheckMemory, config.CheckTotalMemory:
 		bytes := u.Memory
 		if cs.cfg.Type == config.CheckTotalMemory {
 			bytes = u.TotalMemory
 		}
-		value, limit, observed = s.memoryFigures(bytes, cs.cfg.Above)
+		var known bool
+		if value, observed, known = s.memoryFigure(bytes, cs.cfg.Limit); !known {
+			return
+		}
 	default:
 		return
 	}
-	ok := value <= limit
+	ok := !cs.cfg.Limit.Exceeded(value)
 	reason := ""
 	if !ok {
-		reason = fmt.Sprintf("%s %s > %s", cs.name, observed, cs.cfg.Above)
+		reason = fmt.Sprintf("%s %s %s", cs.name, observed, cs.cfg.Limit)
 	}
 	s.record(ctx, svc, cs, ok, reason, observed)
 }
 
-// memoryFigures returns a memory figure and its limit in the unit of the threshold:
-// bytes for a size, percent of physical memory for a percentage.
-func (s *Supervisor) memoryFigures(bytes uint64, above config.Quantity) (value, limit float64, observed string) {
-	if above.IsPercent() && s.memTotal > 0 {
-		value = float64(bytes) * 100 / float64(s.memTotal)
-		return value, above.Percent(), fmt.Sprintf("%.1f%%", value)
+// memoryFigure returns a memory figure in the unit of limit: bytes for a size,
+// percent of physical memory for a percentage. known is false for a percentage while
+// the size of physical memory is unknown.
+func (s *Supervisor) memoryFigure(bytes uint64, limit config.Limit) (value float64, observed string, known bool) {
+	if limit.Unit != config.UnitPercent {
+		return float64(bytes), formatBytes(bytes), true
 	}
-	return float64(bytes), float64(above.Bytes()), formatBytes(bytes)
+	if s.memTotal == 0 {
+		return 0, "", false
+	}
+	value = float64(bytes) * 100 / float64(s.memTotal)
+	return value, fmt.Sprintf("%.1f%%", value), true
 }
 
 // launchProbe starts a probe in its own goroutine unless one of the same check is still
@@ -120,6 +133,9 @@ func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 	}
 	svc.log.Debug("probe done", "check", p.check.name, "ok", p.result.OK,
 		"duration", p.result.Duration, "reason", p.result.Reason)
+	if !p.result.OK && svc.startPeriod(time.Now()) {
+		return // The service may not listen yet.
+	}
 	s.record(ctx, svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
 }
 
@@ -153,9 +169,9 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 			Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
 		})
 	}
-	if action == config.ActionRestart {
+	if action != config.ActionAlert {
 		cs.fails = 0
-		s.requestAction(ctx, svc, actionRequest{kind: actionRestart, trigger: cs.name + ": " + reason})
+		s.runAction(ctx, svc, action, cs.cfg.Exec, cs.name+": "+reason)
 	}
 }
 
@@ -201,9 +217,17 @@ func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
 	if svc.busy || svc.state == StateUnmonitored {
 		return // tend is stopping it, or it is unmonitored.
 	}
-	reason := "process exited: " + e.child.exitDescription()
-	svc.log.Warn("process exited", "pid", e.child.pid, "status", e.child.exitDescription(),
-		"uptime", time.Since(e.child.started).Round(time.Millisecond))
+	exit := e.child.exit()
+	if exit.Signal == int(syscall.SIGKILL) && svc.oomKillsAtStart >= 0 && readOOMKills(s.opts.ProcDir) > svc.oomKillsAtStart {
+		exit.OOM = true
+	}
+	svc.lastExit, svc.started = &exit, time.Time{}
+	reason := "process exited: " + exit.Status
+	if exit.OOM {
+		reason += ", likely by the kernel's OOM killer"
+	}
+	svc.log.Warn("process exited", "pid", exit.PID, "status", exit.Status, "oom", exit.OOM,
+		"uptime", exit.Uptime.Round(time.Millisecond))
 	svc.setState(StateFailed, reason)
 	for _, cs := range svc.checks {
 		if cs.cfg.Type == config.CheckProcess {

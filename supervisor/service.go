@@ -3,10 +3,14 @@ package supervisor
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"tend/checks"
 	"tend/config"
+	"tend/supervisor/logfile"
+	"tend/supervisor/notify"
+	"tend/supervisor/procwatch"
 )
 
 // State is the lifecycle state of a service.
@@ -59,6 +63,49 @@ type service struct {
 	// restartCycles lists the cycles in which tend restarted the service, for the
 	// restart limit.
 	restartCycles []uint64
+
+	// held is true after an operator's stop or unmonitor, until their start, restart or
+	// monitor: nothing else starts the service meanwhile.
+	held bool
+	// waiting is a start or restart held until every dependency runs.
+	waiting *actionRequest
+	// started is when the current process started or was found; zero when none runs.
+	started time.Time
+	// restartStreak counts the automatic restarts since the service was last stable,
+	// for the backoff between restarts.
+	restartStreak int
+	// delay is the timer of a restart waiting for its backoff delay; delayToken
+	// changes when it is canceled.
+	delay      *time.Timer
+	delayToken uint64
+	// oomKillsAtStart is /proc/vmstat's oom_kill when the current process started.
+	oomKillsAtStart int64
+	// lastExit is how the last process ended, until a restart takes it into history.
+	lastExit *Exit
+	history  []Restart
+
+	// notify is the NOTIFY_SOCKET of an owned service with notify on; nil otherwise.
+	notify *notify.Socket
+	// logFile receives the output of an owned service with a log file; nil otherwise.
+	logFile *logfile.Writer
+	// statusText is the last STATUS= the service sent.
+	statusText string
+	// readyToken changes when the wait for READY=1 ends; restartedBeforeReady says
+	// whether that wait follows a restart, whose dependents restart once it is ready.
+	readyToken           uint64
+	restartedBeforeReady bool
+	// watchdog is the timer of the watchdog interval; watchdogToken changes when a
+	// WATCHDOG=1 or a stop cancels it.
+	watchdog      *time.Timer
+	watchdogToken uint64
+	// watcher watches the main process of an external service through a pidfd.
+	watcher *procwatch.Watcher
+	// savedPID and savedTicks identify the process that the state file recorded for
+	// an owned service.
+	savedPID   int
+	savedTicks uint64
+	// changed is true when state worth saving changed since the state file was written.
+	changed bool
 }
 
 // checkState is the running record of one rule of a service.
@@ -70,6 +117,11 @@ type checkState struct {
 	// failing is true from the failure alert until the recovery alert.
 	failing  bool
 	inFlight bool
+}
+
+// reset forgets the failures counted so far.
+func (cs *checkState) reset() {
+	cs.fails, cs.failing = 0, false
 }
 
 func newService(cfg config.Service, log *slog.Logger) *service {
@@ -86,6 +138,7 @@ func (svc *service) setState(st State, reason string) {
 	}
 	svc.log.Info("state changed", "from", svc.state, "to", st, "reason", reason)
 	svc.state, svc.reason, svc.since = st, reason, time.Now()
+	svc.changed = true
 }
 
 func checkName(c config.Check) string {
@@ -108,7 +161,7 @@ func threshold(c config.Check) string {
 	case config.CheckTCP:
 		s = "accepts a connection within " + c.Timeout.String()
 	default:
-		s = "> " + c.Above.String()
+		s = c.Limit.String()
 	}
 	if c.ForCycles > 1 {
 		s += fmt.Sprintf(" for %d cycles", c.ForCycles)
@@ -134,7 +187,7 @@ func (svc *service) identify(snap *checks.Snapshot) (reason string) {
 			return ""
 		}
 	}
-	id := checks.FindByPidfile(snap, svc.cfg.Pidfile)
+	id := findExternal(svc.cfg, snap)
 	if id.Process == nil {
 		svc.pid, svc.startTicks = 0, 0
 		return id.Reason
@@ -144,4 +197,13 @@ func (svc *service) identify(snap *checks.Snapshot) (reason string) {
 	}
 	svc.pid, svc.startTicks = id.Process.PID, id.Process.StartTicks
 	return ""
+}
+
+// findExternal identifies the main process of an external service in snap, through
+// its pidfile or its match pattern. tend itself never matches.
+func findExternal(cfg config.Service, snap *checks.Snapshot) checks.Identity {
+	if cfg.Pidfile != "" {
+		return checks.FindByPidfile(snap, cfg.Pidfile)
+	}
+	return checks.FindByMatch(snap, cfg.Match, cfg.MatchNewest, os.Getpid())
 }

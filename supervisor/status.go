@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -13,8 +14,14 @@ type ServiceStatus struct {
 	Reason string
 	// PID is the main process, 0 when none is known.
 	PID int
+	// Started is when the main process started, zero when none runs.
+	Started time.Time
 	// Restarts counts the restarts within the restart limit's current window of cycles.
 	Restarts int
+	// Held is true while an operator's stop or unmonitor is in force.
+	Held bool
+	// History lists the latest restarts, oldest first.
+	History []Restart
 }
 
 // Status returns the state of every service, in configuration order. The request goes
@@ -40,7 +47,8 @@ func (s *Supervisor) status() []ServiceStatus {
 	for _, svc := range s.services {
 		out = append(out, ServiceStatus{
 			Name: svc.cfg.Name, State: svc.state, Since: svc.since, Reason: svc.reason,
-			PID: svc.pid, Restarts: len(svc.restartCycles),
+			PID: svc.pid, Started: svc.started, Restarts: len(svc.restartCycles), Held: svc.held,
+			History: slices.Clone(svc.history),
 		})
 	}
 	return out

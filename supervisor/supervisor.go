@@ -9,14 +9,18 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/mem"
+	"golang.org/x/sys/unix"
 
 	"tend/alert"
 	"tend/checks"
 	"tend/config"
+	"tend/supervisor/procwatch"
 )
 
 // Alerter receives every event worth telling an operator about. Send returns after the
@@ -34,6 +38,9 @@ type Options struct {
 	ProcDir string
 	// MaxProbes bounds how many probes run at once; 32 when zero.
 	MaxProbes int
+	// Reaper, when not nil, starts the owned processes, so that it never reaps one of
+	// them. The caller makes tend a subreaper and runs the Reaper.
+	Reaper *procwatch.Reaper
 }
 
 func (o *Options) validate() error {
@@ -61,9 +68,12 @@ type Supervisor struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	services []*service
+	byName   map[string]*service
 
 	cores    int
 	memTotal uint64
+	// snapOpts asks for command lines in the snapshot when a service uses match.
+	snapOpts checks.SnapshotOptions
 	cycle    uint64
 	prev     *checks.Snapshot
 
@@ -73,10 +83,15 @@ type Supervisor struct {
 	actions    chan actionDone
 	// statusRequests carries Status calls to the loop.
 	statusRequests chan chan []ServiceStatus
+	controls       chan controlRequest
+	// calls carries functions that timers run on the loop.
+	calls chan func(context.Context)
 	// done is closed when Run's loop stops reading the channels above.
 	done chan struct{}
 	// workers counts probe and action goroutines, so that Run waits for them.
 	workers sync.WaitGroup
+	// stopOnExit is set by StopOwnedOnExit.
+	stopOnExit atomic.Bool
 }
 
 // New returns a Supervisor for opts.Config. It starts nothing until Run.
@@ -94,13 +109,21 @@ func New(opts Options) (*Supervisor, error) {
 		exits:          make(chan childExit),
 		actions:        make(chan actionDone),
 		statusRequests: make(chan chan []ServiceStatus),
+		controls:       make(chan controlRequest),
+		calls:          make(chan func(context.Context)),
+		byName:         make(map[string]*service, len(opts.Config.Services)),
 		done:           make(chan struct{}),
 	}
 	if vm, err := mem.VirtualMemory(); err == nil {
 		s.memTotal = vm.Total
 	}
 	for _, sc := range opts.Config.Services {
-		s.services = append(s.services, newService(sc, opts.Logger))
+		svc := newService(sc, opts.Logger)
+		s.services = append(s.services, svc)
+		s.byName[sc.Name] = svc
+		if sc.Match != nil {
+			s.snapOpts.Cmdline = true
+		}
 	}
 	return s, nil
 }
@@ -110,12 +133,17 @@ func New(opts Options) (*Supervisor, error) {
 // process group would otherwise lose its supervisor) and leaves external ones running.
 // ready, when not nil, is called once after the first cycle.
 func (s *Supervisor) Run(ctx context.Context, ready func()) error {
-	snap, err := checks.ReadSnapshot(s.opts.ProcDir)
+	snap, err := checks.ReadSnapshotWith(s.opts.ProcDir, s.snapOpts)
 	if err != nil {
 		return err
 	}
 	s.prev = snap
-	for _, svc := range s.services {
+	s.restoreState(s.loadState())
+	s.openServiceFiles()
+	// stopOrder lists dependents first, so starting walks it backwards.
+	order := stopOrder(s.services, s.byName)
+	slices.Reverse(order)
+	for _, svc := range order {
 		s.adoptOrStart(ctx, svc, snap)
 	}
 
@@ -140,31 +168,73 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 			s.handleAction(ctx, a)
 		case reply := <-s.statusRequests:
 			reply <- s.status()
+		case req := <-s.controls:
+			s.handleControl(ctx, req)
+		case f := <-s.calls:
+			f(ctx)
 		}
+		s.saveState()
 	}
 }
 
 // adoptOrStart takes over a service that already runs, or starts it.
 func (s *Supervisor) adoptOrStart(ctx context.Context, svc *service, snap *checks.Snapshot) {
-	if !svc.cfg.Owned() {
-		if reason := svc.identify(snap); reason == "" {
-			svc.setState(StateRunning, "found running")
-			return
+	if !svc.cfg.HasProcess() {
+		return // A host service: the cycle observes it.
+	}
+	if svc.cfg.Owned() && svc.child == nil {
+		s.adoptOwned(svc, snap)
+	}
+	if svc.held || svc.state == StateUnmonitored {
+		return
+	}
+	if reason := svc.identify(snap); reason == "" {
+		if p, ok := snap.Alive(svc.pid, svc.startTicks); ok && svc.child == nil {
+			svc.started = snap.StartTime(p)
 		}
+		s.watchExternal(svc)
+		s.markRunning(ctx, svc, "found running", false)
+		return
 	}
 	s.requestAction(ctx, svc, actionRequest{kind: actionStart, trigger: "daemon start"})
+}
+
+// adoptOwned takes over the process of an owned service that an earlier run of tend
+// started, and stops any extra instance, so that exactly one runs.
+func (s *Supervisor) adoptOwned(svc *service, snap *checks.Snapshot) {
+	p, extra := s.findOwned(svc, snap)
+	for _, pid := range extra {
+		svc.log.Warn("stopping an extra instance left by an earlier run of tend", "pid", pid)
+		cfg, procDir := svc.cfg, s.opts.ProcDir
+		s.workers.Go(func() {
+			procwatch.KillTree(procDir, pid, unix.Signal(cfg.StopSignal.Signal()))
+			time.Sleep(min(cfg.StopTimeout.D(), time.Second))
+			procwatch.KillTree(procDir, pid, unix.SIGKILL)
+		})
+	}
+	if p == nil {
+		return
+	}
+	c, err := s.adoptChild(svc, p, snap)
+	if err != nil {
+		svc.log.Warn("adopt process", "pid", p.PID, "err", err)
+		return
+	}
+	svc.child, svc.pid, svc.startTicks, svc.started = c, c.pid, c.startTicks, c.started
+	svc.oomKillsAtStart = -1 // Unknown: the process started before this run of tend.
+	svc.log.Info("adopted process started by an earlier run of tend", "pid", c.pid)
 }
 
 // runCycle observes every monitored service once.
 func (s *Supervisor) runCycle(ctx context.Context) {
 	s.cycle++
-	snap, err := checks.ReadSnapshot(s.opts.ProcDir)
+	snap, err := checks.ReadSnapshotWith(s.opts.ProcDir, s.snapOpts)
 	if err != nil {
 		s.log.Error("read process table", "err", err, "cycle", s.cycle)
 		return
 	}
 	for _, svc := range s.services {
-		if svc.state == StateUnmonitored || svc.busy {
+		if svc.state == StateUnmonitored || svc.busy || svc.held || svc.waiting != nil || svc.delay != nil {
 			continue
 		}
 		s.observe(ctx, svc, snap)
@@ -175,24 +245,53 @@ func (s *Supervisor) runCycle(ctx context.Context) {
 // shutdown stops reading results, waits for probe and action goroutines, and stops the
 // owned services.
 func (s *Supervisor) shutdown() {
-	s.log.Info("shutting down")
+	stop := s.stopOnExit.Load()
+	s.log.Info("shutting down", "stop_owned_services", stop)
 	close(s.done)
 	s.workers.Wait()
-
-	var wg sync.WaitGroup
+	defer s.closeServiceFiles()
 	for _, svc := range s.services {
-		if svc.child == nil {
-			continue
+		svc.cancelDelay()
+		svc.stopWatchdog()
+		if svc.watcher != nil {
+			_ = svc.watcher.Close()
 		}
-		wg.Go(func() {
-			svc.log.Info("stopping owned service", "pid", svc.child.pid)
-			if err := stopChild(s.opts.ProcDir, svc.cfg, svc.child); err != nil {
-				svc.log.Error("stop owned service", "err", err, "pid", svc.child.pid)
-			}
-		})
+		svc.changed = true
 	}
-	wg.Wait()
+	if !stop {
+		// The services keep running, and the next run of tend adopts them.
+		s.saveState()
+		return
+	}
+
+	// Each level holds the services that no running service depends on once the
+	// levels before it stopped.
+	for _, level := range stopLevels(s.services, s.byName) {
+		var wg sync.WaitGroup
+		for _, svc := range level {
+			if svc.child == nil {
+				continue
+			}
+			wg.Go(func() {
+				svc.log.Info("stopping owned service", "pid", svc.child.pid)
+				if err := stopChild(s.opts.ProcDir, s.cfg.StateDir, svc.cfg, svc.child); err != nil {
+					svc.log.Error("stop owned service", "err", err, "pid", svc.child.pid)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for _, svc := range s.services {
+		svc.child = nil
+		svc.changed = true
+	}
+	s.saveState()
 }
+
+// StopOwnedOnExit makes Run stop the owned services when its context ends, instead of
+// leaving them running for the next run of tend to adopt. It may be called from any
+// goroutine before the context ends.
+func (s *Supervisor) StopOwnedOnExit() { s.stopOnExit.Store(true) }
 
 // emit sends an event to the alert pipeline, logging it if that fails.
 func (s *Supervisor) emit(svc *service, ev alert.Event) {

@@ -93,6 +93,7 @@ func startHarness(t *testing.T, interval time.Duration, services ...config.Servi
 		t.Fatalf("New: %v", err)
 	}
 	h.sup = sup
+	sup.StopOwnedOnExit()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	ready := make(chan struct{})
@@ -277,7 +278,8 @@ func TestTCPCheckFailsAndRecovers(t *testing.T) {
 func TestCPURuleFails(t *testing.T) {
 	svc := ownedService("spinner", "sh", "-c", "while :; do :; done")
 	svc.Checks = append(svc.Checks, config.Check{
-		Type: config.CheckCPU, Above: mustQuantity(t, "10%"), ForCycles: 2, Action: config.ActionAlert,
+		Type: config.CheckCPU, Of: config.CPUScopeMachine, ForCycles: 2, Action: config.ActionAlert,
+		Limit: config.Limit{Value: 10, Unit: config.UnitPercent, Text: "10%"},
 	})
 	h := startHarness(t, 200*time.Millisecond, svc)
 
@@ -292,15 +294,6 @@ func TestCPURuleFails(t *testing.T) {
 	if ev.Threshold != "> 10% for 2 cycles" {
 		t.Errorf("cpu event threshold = %q", ev.Threshold)
 	}
-}
-
-func mustQuantity(t *testing.T, s string) config.Quantity {
-	t.Helper()
-	var q config.Quantity
-	if err := q.UnmarshalText([]byte(s)); err != nil {
-		t.Fatalf("Quantity %q: %v", s, err)
-	}
-	return q
 }
 
 // An external service whose pidfile names a reused PID is not taken for running, and

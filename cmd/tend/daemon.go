@@ -13,9 +13,12 @@ import (
 
 	"github.com/coreos/go-systemd/v22/daemon"
 
+	"golang.org/x/sys/unix"
+
 	"tend/alert"
 	"tend/config"
 	"tend/supervisor"
+	"tend/supervisor/procwatch"
 )
 
 func cmdRun(args []string, stderr io.Writer) int {
@@ -37,9 +40,11 @@ func cmdRun(args []string, stderr io.Writer) int {
 		printConfigErrors(stderr, err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := runDaemon(ctx, cfg, log); err != nil {
+	// The services inherit SIGPIPE ignored, as systemd gives it to its services, so
+	// that one writing to its output pipe while tend restarts gets EPIPE and is not
+	// killed.
+	signal.Ignore(syscall.SIGPIPE)
+	if err := runDaemon(cfg, log); err != nil {
 		log.Error("daemon stopped", "err", err)
 		return 1
 	}
@@ -47,8 +52,10 @@ func cmdRun(args []string, stderr io.Writer) int {
 }
 
 // runDaemon wires the alert pipeline and the supervisor together and runs them until
-// ctx ends.
-func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// SIGTERM or SIGINT. SIGTERM, which systemd sends on a stop or restart of the unit,
+// leaves the services running for the next run of tend to adopt; SIGINT, as from
+// Ctrl-C in a terminal, stops the owned services first.
+func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	log.Info("starting", "version", version, "config", cfg.Path, "services", len(cfg.Services),
 		"interval", cfg.Interval, "pid", os.Getpid())
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
@@ -62,18 +69,46 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	reaper := procwatch.NewReaper(procwatch.ReaperOptions{
+		OnReap: func(pid int, status unix.WaitStatus) {
+			log.Debug("reaped orphan", "pid", pid, "status", status)
+		},
+		OnError: func(err error) { log.Warn("reap orphans", "err", err) },
+	})
+	if err := procwatch.BecomeSubreaper(); err != nil {
+		log.Warn("become child subreaper; orphans of the services go to init instead", "err", err)
+	}
 	sup, err := supervisor.New(supervisor.Options{
 		Config:  cfg,
 		Alerter: notifier,
 		Logger:  log.With("component", "supervisor"),
+		Reaper:  reaper,
 	})
 	if err != nil {
 		return err
 	}
 
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case sig := <-signals:
+			log.Info("signal received", "signal", sig)
+			if sig == syscall.SIGINT {
+				sup.StopOwnedOnExit()
+			}
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	alertCtx, stopAlerts := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { notifier.Run(alertCtx) })
+	wg.Go(func() { _ = reaper.Run(alertCtx) })
 	defer func() {
 		stopAlerts()
 		wg.Wait()

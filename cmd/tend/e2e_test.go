@@ -98,7 +98,7 @@ func mustWrite(t *testing.T, path, content string) {
 	}
 }
 
-// startTend runs `tend run` on cfg until the test ends, then stops it with SIGTERM.
+// startTend runs `tend run` on cfg until the test ends, then stops it with SIGINT, which stops the owned services.
 func startTend(t *testing.T, cfg string) *tendProcess {
 	t.Helper()
 	d := &tendProcess{out: &syncBuffer{}}
@@ -108,7 +108,7 @@ func startTend(t *testing.T, cfg string) *tendProcess {
 		t.Fatalf("start tend: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		_ = d.cmd.Process.Signal(syscall.SIGINT)
 		done := make(chan struct{})
 		go func() { _ = d.cmd.Wait(); close(done) }()
 		select {
@@ -116,7 +116,7 @@ func startTend(t *testing.T, cfg string) *tendProcess {
 		case <-time.After(30 * time.Second):
 			_ = d.cmd.Process.Kill()
 			<-done
-			t.Errorf("tend did not exit within 30s of SIGTERM")
+			t.Errorf("tend did not exit within 30s of SIGINT")
 		}
 		if t.Failed() {
 			t.Logf("tend output:\n%s", d.out.String())

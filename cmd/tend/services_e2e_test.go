@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,7 +20,7 @@ const restartBound = 3 * time.Second
 // A killed redis-server found through its pidfile is restarted by its start program
 // within two cycles, and one failure and one recovery mail reach the operator.
 func TestRedisKilledIsRestarted(t *testing.T) {
-	redis := testenv.LookPath(t, "redis-server", "apt-get install redis-server")
+	redis := testenv.LookPath(t, "redis-server", testenv.RedisInstall)
 	mp := testenv.StartMailpit(t)
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
@@ -62,7 +60,7 @@ action = "restart"
 // A killed PostgreSQL postmaster is restarted through pg_ctl within two cycles, its port
 // accepts connections again, and the failure and recovery mails arrive.
 func TestPostgresKilledIsRestarted(t *testing.T) {
-	pg := startPostgresCluster(t)
+	pg := testenv.InitPostgres(t, testenv.PostgresOptions{})
 	mp := testenv.StartMailpit(t)
 	dir := t.TempDir()
 
@@ -80,11 +78,11 @@ type = "tcp"
 address = "127.0.0.1:%d"
 timeout = "1s"
 action = "restart"
-`, filepath.Join(pg.data, "postmaster.pid"), tomlList(pg.ctl("start", "-w")),
-		tomlList(pg.ctl("stop", "-m", "fast")), pg.port))
+`, filepath.Join(pg.Data, "postmaster.pid"), tomlList(pg.Ctl("start", "-w")),
+		tomlList(pg.Ctl("stop", "-m", "fast")), pg.Port))
 	d := startTend(t, cfg)
 
-	took := killAndWaitRestart(t, d, "postgres", filepath.Join(pg.data, "postmaster.pid"), testenv.Addr(pg.port))
+	took := killAndWaitRestart(t, d, "postgres", filepath.Join(pg.Data, "postmaster.pid"), pg.Addr())
 	// pg_ctl start -w returns once the server accepts connections, which took from 0.2 s
 	// to 1 s on a 2-core test machine, so its start gets a margin beyond the two cycles.
 	if bound := restartBound + 2*time.Second; took > bound {
@@ -158,59 +156,4 @@ func tomlList(argv []string) string {
 		quoted[i] = strconv.Quote(a)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
-}
-
-// pgCluster is a PostgreSQL cluster in a temporary directory, listening on loopback.
-type pgCluster struct {
-	bin  string
-	data string
-	port int
-	// asUser runs programs as the postgres user when the test runs as root, since
-	// PostgreSQL refuses to run as root.
-	asUser []string
-}
-
-// ctl returns the pg_ctl argument vector for a command on the cluster.
-func (c *pgCluster) ctl(args ...string) []string {
-	argv := append([]string(nil), c.asUser...)
-	argv = append(argv, filepath.Join(c.bin, "pg_ctl"), "-D", c.data, "-l", filepath.Join(c.data, "log"),
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", c.port, c.data))
-	return append(argv, args...)
-}
-
-// startPostgresCluster runs initdb in a new directory and removes the cluster when the
-// test ends. The cluster is not started: tend starts it.
-func startPostgresCluster(t *testing.T) *pgCluster {
-	t.Helper()
-	initdb := testenv.LookPath(t, "initdb", "apt-get install postgresql", "/usr/lib/postgresql/*/bin")
-	c := &pgCluster{bin: filepath.Dir(initdb), port: testenv.FreePort(t)}
-
-	dir, err := os.MkdirTemp("", "tend-pg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.data = filepath.Join(dir, "data")
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			testenv.Missing(t, "no postgres user to run PostgreSQL as; install it with: apt-get install postgresql")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-		c.asUser = []string{"runuser", "-u", "postgres", "--"}
-	}
-	t.Cleanup(func() {
-		stop := exec.Command(c.ctl("stop", "-m", "immediate")[0], c.ctl("stop", "-m", "immediate")[1:]...)
-		_ = stop.Run()
-		_ = os.RemoveAll(dir)
-	})
-
-	argv := append(append([]string(nil), c.asUser...), initdb, "-D", c.data, "-A", "trust", "-U", "postgres", "--no-sync")
-	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	return c
 }

@@ -1,0 +1,211 @@
+package supervisor
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tend/config"
+	"tend/internal/testenv"
+)
+
+// A crash loop waits longer before each restart, up to the ceiling, instead of
+// restarting as fast as the program fails.
+func TestCrashLoopBackoff(t *testing.T) {
+	svc := ownedService("crasher", "false")
+	svc.RestartDelay = config.Duration(100 * time.Millisecond)
+	svc.RestartDelayMax = config.Duration(200 * time.Millisecond)
+	svc.StableAfter = config.Duration(time.Hour)
+	svc.RestartLimit = config.RestartLimit{Restarts: 100, Cycles: 100}
+	h := startHarness(t, time.Hour, svc)
+
+	st := h.waitService(t, "crasher", "six restarts", func(s ServiceStatus) bool { return len(s.History) >= 6 })
+	gaps := make([]time.Duration, 0, 5)
+	for i := 1; i < 6; i++ {
+		gaps = append(gaps, st.History[i].Time.Sub(st.History[i-1].Time))
+	}
+	// The first restart runs at once, the second after 100ms, then 200ms, the ceiling.
+	want := []time.Duration{100, 200, 200, 200, 200}
+	for i, g := range gaps {
+		if g < want[i]*time.Millisecond {
+			t.Errorf("gap %d between restarts = %s, want at least %dms", i+1, g, want[i])
+		}
+	}
+	// Without the ceiling the fifth gap would be 1.6s.
+	if gaps[4] > 1200*time.Millisecond {
+		t.Errorf("gap 5 between restarts = %s, want about 200ms: the ceiling does not hold", gaps[4])
+	}
+	for i, r := range st.History {
+		if r.Exit == nil || r.Exit.Code != 1 {
+			t.Errorf("history %d exit = %+v, want exit code 1", i, r.Exit)
+		}
+	}
+}
+
+// A service that stays up for stable_after restarts at once again after its next crash.
+func TestBackoffResetWhenStable(t *testing.T) {
+	svc := ownedService("flaky", "sleep", "1000")
+	svc.RestartDelay = config.Duration(time.Hour)
+	svc.RestartDelayMax = config.Duration(time.Hour)
+	svc.StableAfter = config.Duration(200 * time.Millisecond)
+	h := startHarness(t, time.Hour, svc)
+
+	pid := h.waitService(t, "flaky", "start", func(s ServiceStatus) bool { return s.PID != 0 }).PID
+	for range 3 {
+		time.Sleep(300 * time.Millisecond) // Longer than stable_after.
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		old := pid
+		pid = h.waitService(t, "flaky", "restart without delay", func(s ServiceStatus) bool {
+			return s.PID != 0 && s.PID != old && s.State == StateRunning
+		}).PID
+	}
+}
+
+// An operator's stop holds: the process check does not start the service again, not
+// even at the next cycles, until the operator starts it.
+func TestStopHeldUntilStart(t *testing.T) {
+	h := startHarness(t, 50*time.Millisecond, ownedService("worker", "sleep", "1000"))
+	pid := h.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.PID != 0 }).PID
+	ctx := testenv.Context(t, time.Minute)
+
+	if err := h.sup.Control(ctx, "worker", CommandStop, "test"); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	h.waitService(t, "worker", "stop", func(s ServiceStatus) bool { return s.State == StateStopped })
+	if alive(pid) {
+		t.Errorf("PID %d alive after stop", pid)
+	}
+	time.Sleep(300 * time.Millisecond) // Six cycles.
+	st := h.service(t, "worker")
+	if st.State != StateStopped || st.PID != 0 || !st.Held {
+		t.Errorf("after six cycles: state %s, PID %d, held %v; want stopped, 0, held", st.State, st.PID, st.Held)
+	}
+
+	if err := h.sup.Control(ctx, "worker", CommandStart, "test"); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	st = h.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != 0 })
+	if st.Held {
+		t.Error("still held after start")
+	}
+}
+
+// Unmonitor leaves the process alone and stops observing it; monitor takes it back.
+func TestUnmonitorAndMonitor(t *testing.T) {
+	h := startHarness(t, 50*time.Millisecond, ownedService("worker", "sleep", "1000"))
+	pid := h.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.PID != 0 }).PID
+	ctx := testenv.Context(t, time.Minute)
+
+	if err := h.sup.Control(ctx, "worker", CommandUnmonitor, "test"); err != nil {
+		t.Fatalf("unmonitor: %v", err)
+	}
+	if st := h.service(t, "worker"); st.State != StateUnmonitored {
+		t.Fatalf("state %s after unmonitor", st.State)
+	}
+	if !alive(pid) {
+		t.Errorf("unmonitor ended PID %d", pid)
+	}
+	if err := h.sup.Control(ctx, "worker", CommandMonitor, "test"); err != nil {
+		t.Fatalf("monitor: %v", err)
+	}
+	st := h.waitService(t, "worker", "monitor", func(s ServiceStatus) bool { return s.State == StateRunning })
+	if st.PID != pid {
+		t.Errorf("PID %d after monitor, want the same process %d", st.PID, pid)
+	}
+	if err := h.sup.Control(ctx, "nosuch", CommandStart, "test"); err == nil {
+		t.Error("Control of an unknown service returned no error")
+	}
+}
+
+// startOrderServices returns a database that writes its pidfile only after a while and a
+// web service that depends on it; both append their name to the file order when they
+// start.
+func startOrderServices(t *testing.T) (db, web config.Service, order string) {
+	dir := t.TempDir()
+	order = filepath.Join(dir, "order")
+	pidfile := filepath.Join(dir, "db.pid")
+	db = ownedService("db")
+	db.Command = nil
+	db.Pidfile = pidfile
+	db.Start = []string{"sh", "-c", "sleep 0.3; echo db >> " + order + "; sleep 1000 >/dev/null 2>&1 & echo $! > " + pidfile}
+	db.Stop = nil
+	web = ownedService("web", "sh", "-c", "echo web >> "+order+"; exec sleep 1000")
+	web.DependsOn = []string{"db"}
+	t.Cleanup(func() {
+		if pid, err := os.ReadFile(pidfile); err == nil {
+			killPID(strings.TrimSpace(string(pid)))
+		}
+	})
+	return db, web, order
+}
+
+func killPID(text string) {
+	if pid, err := strconv.Atoi(text); err == nil && pid > 1 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// A service starts only after the service it depends on runs, whatever the order of
+// the configuration.
+func TestDependencyStartOrder(t *testing.T) {
+	db, web, order := startOrderServices(t)
+	h := startHarness(t, time.Hour, web, db)
+	h.waitService(t, "web", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+	testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
+		data, _ := os.ReadFile(order)
+		return strings.Count(string(data), "\n") >= 2
+	})
+	data, err := os.ReadFile(order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(data); got != "db\nweb\n" {
+		t.Errorf("start order %q, want db before web", got)
+	}
+}
+
+// A restart of a dependency restarts the services that depend on it, and a service
+// whose dependency the operator stopped waits for it instead of starting.
+func TestDependencyRestartAndWait(t *testing.T) {
+	db, web, _ := startOrderServices(t)
+	h := startHarness(t, time.Hour, db, web)
+	dbPID := h.waitService(t, "db", "start", func(s ServiceStatus) bool { return s.State == StateRunning }).PID
+	webPID := h.waitService(t, "web", "start", func(s ServiceStatus) bool { return s.State == StateRunning }).PID
+	ctx := testenv.Context(t, time.Minute)
+
+	if err := h.sup.Control(ctx, "db", CommandRestart, "test"); err != nil {
+		t.Fatalf("restart db: %v", err)
+	}
+	h.waitService(t, "db", "restart", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != dbPID })
+	st := h.waitService(t, "web", "restart after db", func(s ServiceStatus) bool {
+		return s.State == StateRunning && s.PID != webPID && s.PID != 0
+	})
+	if n := len(st.History); n != 1 || !strings.Contains(st.History[0].Trigger, "dependency db restarted") {
+		t.Errorf("web history %+v, want one restart triggered by db", st.History)
+	}
+
+	if err := h.sup.Control(ctx, "db", CommandStop, "test"); err != nil {
+		t.Fatalf("stop db: %v", err)
+	}
+	h.waitService(t, "db", "stop", func(s ServiceStatus) bool { return s.State == StateStopped })
+	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	h.waitService(t, "web", "wait for db", func(s ServiceStatus) bool {
+		return s.State == StateFailed && strings.Contains(s.Reason, "waiting for db")
+	})
+	time.Sleep(200 * time.Millisecond)
+	if st := h.service(t, "db"); st.State != StateStopped {
+		t.Errorf("db state %s: a held service was started for its dependent", st.State)
+	}
+	if err := h.sup.Control(ctx, "db", CommandStart, "test"); err != nil {
+		t.Fatalf("start db: %v", err)
+	}
+	h.waitService(t, "web", "start after db", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != 0 })
+}

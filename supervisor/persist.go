@@ -1,0 +1,203 @@
+package supervisor
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"tend/checks"
+	"tend/supervisor/procwatch"
+	"tend/supervisor/statefile"
+)
+
+// stateVersion is the format of the state file. A file of another version is set
+// aside rather than misread.
+const stateVersion = 1
+
+// savedState is the content of the state file, kept across restarts of tend.
+type savedState struct {
+	Version  int                     `json:"version"`
+	Services map[string]savedService `json:"services"`
+}
+
+// savedService is the state of one service that survives a restart of tend.
+type savedService struct {
+	// Held is true after an operator's or a rule's stop or unmonitor.
+	Held        bool `json:"held,omitempty"`
+	Unmonitored bool `json:"unmonitored,omitempty"`
+	// PID and StartTicks identify the process of an owned service, so that tend adopts
+	// it instead of starting a second one.
+	PID           int       `json:"pid,omitempty"`
+	StartTicks    uint64    `json:"start_ticks,omitempty"`
+	RestartStreak int       `json:"restart_streak,omitempty"`
+	History       []Restart `json:"history,omitempty"`
+}
+
+func (s *Supervisor) statePath() string {
+	return filepath.Join(s.cfg.StateDir, "services.json")
+}
+
+// loadState reads the state file. A missing file is a first start; a corrupt one is
+// moved aside and logged, and tend starts with no saved state.
+func (s *Supervisor) loadState() map[string]savedService {
+	if s.cfg.StateDir == "" {
+		return nil
+	}
+	var st savedState
+	err := statefile.Read(s.statePath(), &st)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err == nil && st.Version != stateVersion:
+		err = errors.New("unknown state file version")
+	}
+	if err != nil {
+		moved, qerr := statefile.Quarantine(s.statePath())
+		s.log.Error("state file unreadable; starting without saved state", "err", err,
+			"moved_to", moved, "move_err", qerr)
+		return nil
+	}
+	return st.Services
+}
+
+// saveState writes the state file when a service's state changed since the last write.
+func (s *Supervisor) saveState() {
+	if s.cfg.StateDir == "" {
+		return
+	}
+	changed := false
+	for _, svc := range s.services {
+		changed = changed || svc.changed
+		svc.changed = false
+	}
+	if !changed {
+		return
+	}
+	st := savedState{Version: stateVersion, Services: make(map[string]savedService, len(s.services))}
+	for _, svc := range s.services {
+		saved := savedService{
+			Held: svc.held, Unmonitored: svc.state == StateUnmonitored,
+			RestartStreak: svc.restartStreak, History: svc.history,
+		}
+		if svc.child != nil && !svc.child.exited() {
+			saved.PID, saved.StartTicks = svc.child.pid, svc.child.startTicks
+		}
+		st.Services[svc.cfg.Name] = saved
+	}
+	if err := statefile.Write(s.statePath(), st); err != nil {
+		s.log.Error("write state file", "err", err, "path", s.statePath())
+	}
+}
+
+// restoreState applies the saved state of each service before the first cycle.
+func (s *Supervisor) restoreState(saved map[string]savedService) {
+	for _, svc := range s.services {
+		st, ok := saved[svc.cfg.Name]
+		if !ok {
+			continue
+		}
+		svc.held = st.Held
+		svc.restartStreak = st.RestartStreak
+		svc.history = st.History
+		svc.savedPID, svc.savedTicks = st.PID, st.StartTicks
+		if st.Unmonitored {
+			svc.setState(StateUnmonitored, "unmonitored before tend restarted")
+		} else if st.Held {
+			svc.setState(StateStopped, "stopped before tend restarted")
+		}
+	}
+}
+
+// findOwned returns the process of an owned service that an earlier run of tend
+// started, or nil. It prefers the process recorded in the state file, and otherwise
+// takes the newest process group leader marked as the service's, which covers a run
+// of tend killed between starting the process and recording it. Other marked group
+// leaders are extra instances, returned so the caller stops them.
+func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *checks.Process, extra []int) {
+	var leaders []*checks.Process
+	for _, pid := range markedProcesses(s.opts.ProcDir, s.cfg.StateDir, svc.cfg.Name) {
+		p, ok := snap.Alive(pid, 0)
+		if ok && p.PGID == p.PID {
+			leaders = append(leaders, p)
+		}
+	}
+	if len(leaders) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(leaders, func(a, b *checks.Process) int {
+		if a.StartTicks != b.StartTicks {
+			return int(int64(b.StartTicks) - int64(a.StartTicks)) // Newest first.
+		}
+		return b.PID - a.PID
+	})
+	found = leaders[0]
+	for _, p := range leaders {
+		if p.PID == svc.savedPID && p.StartTicks == svc.savedTicks {
+			found = p
+		}
+	}
+	for _, p := range leaders {
+		if p != found {
+			extra = append(extra, p.PID)
+		}
+	}
+	return found, extra
+}
+
+// adoptChild takes over a running process of an owned service that an earlier run of
+// tend started. tend is not its parent, so a pidfd reports its exit, and the exit
+// status stays unknown. Its output pipe is opened again through /proc, when the
+// process still writes to a pipe, so that its output reaches the log again.
+func (s *Supervisor) adoptChild(svc *service, p *checks.Process, snap *checks.Snapshot) (*child, error) {
+	w, err := procwatch.Watch(p.PID, p.StartTicks)
+	if err != nil {
+		return nil, err
+	}
+	c := &child{pid: p.PID, startTicks: p.StartTicks, started: snap.StartTime(p), done: make(chan struct{}), adopted: true}
+	exits, done := s.exits, s.done
+	go func() {
+		select {
+		case <-w.Done():
+		case <-done:
+			_ = w.Close()
+			return
+		}
+		_ = w.Close()
+		close(c.done)
+		select {
+		case exits <- childExit{svc: svc, child: c}:
+		case <-done:
+		}
+	}()
+	s.reopenOutput(svc, c)
+	return c, nil
+}
+
+// reopenOutput reads the output pipe of an adopted process, found through
+// /proc/PID/fd/1. Opening that path for reading gives a read end of the same pipe.
+func (s *Supervisor) reopenOutput(svc *service, c *child) {
+	fd1 := filepath.Join(s.opts.ProcDir, strconv.Itoa(c.pid), "fd", "1")
+	target, err := os.Readlink(fd1)
+	if err != nil || !strings.HasPrefix(target, "pipe:") {
+		return // Not a pipe: the process writes elsewhere, or is gone.
+	}
+	log := svc.log.With("pid", c.pid)
+	var sink io.Writer
+	if svc.logFile != nil {
+		sink = svc.logFile
+	}
+	go func() {
+		// Opening a pipe for reading blocks until a writer exists, which the process is.
+		f, err := os.OpenFile(fd1, os.O_RDONLY, 0)
+		if err != nil {
+			log.Warn("reopen output pipe of adopted process", "err", err)
+			return
+		}
+		copyOutput(f, log, sink)
+	}()
+}

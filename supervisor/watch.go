@@ -1,0 +1,87 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"tend/alert"
+	"tend/checks"
+	"tend/supervisor/procwatch"
+)
+
+// watchExternal watches the main process of an external service through a pidfd, so
+// that its exit is handled at once rather than at the next cycle. Where the kernel has
+// no pidfd, the cycle notices the exit.
+func (s *Supervisor) watchExternal(svc *service) {
+	if svc.cfg.Owned() || svc.pid == 0 {
+		return
+	}
+	if svc.watcher != nil {
+		if svc.watcher.PID() == svc.pid {
+			return
+		}
+		_ = svc.watcher.Close()
+		svc.watcher = nil
+	}
+	w, err := procwatch.Watch(svc.pid, svc.startTicks)
+	if err != nil {
+		if !errors.Is(err, procwatch.ErrUnsupported) {
+			svc.log.Debug("watch process", "pid", svc.pid, "err", err)
+		}
+		return // The process is gone already, or pidfd is missing: the cycle notices.
+	}
+	svc.watcher = w
+	go func() {
+		select {
+		case <-w.Done():
+		case <-s.done:
+			return
+		}
+		select {
+		case s.calls <- func(ctx context.Context) { s.externalExited(ctx, svc, w) }:
+		case <-s.done:
+		}
+	}()
+}
+
+// externalExited handles the exit of an external service's main process. A pidfile
+// that now names another live process that started after the old one, as a graceful
+// reload leaves it, is followed; otherwise the process check fails at once.
+func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwatch.Watcher) {
+	if svc.watcher != w {
+		return // Replaced or closed since.
+	}
+	_ = w.Close()
+	svc.watcher = nil
+	if svc.busy || svc.held || svc.state == StateUnmonitored || svc.pid != w.PID() {
+		return
+	}
+	snap, err := checks.ReadSnapshotWith(s.opts.ProcDir, s.snapOpts)
+	if err != nil {
+		svc.log.Error("read process table", "err", err)
+		return
+	}
+	oldPID := svc.pid
+	reason := svc.identify(snap)
+	if reason == "" {
+		svc.log.Info("main process changed", "old_pid", oldPID, "pid", svc.pid)
+		s.emit(svc, alert.Event{
+			Kind: alert.KindPIDChanged, Observed: fmt.Sprintf("PID %d exited, PID %d took over", oldPID, svc.pid),
+			Message: fmt.Sprintf("the main process of %s changed from PID %d to PID %d", svc.cfg.Name, oldPID, svc.pid),
+		})
+		if p, ok := snap.Alive(svc.pid, svc.startTicks); ok {
+			svc.started = snap.StartTime(p)
+		}
+		s.watchExternal(svc)
+		return
+	}
+	svc.log.Warn("process exited", "pid", oldPID)
+	svc.lastExit = &Exit{PID: oldPID, Status: "unknown", Code: -1}
+	if !svc.started.IsZero() {
+		svc.lastExit.Uptime = time.Since(svc.started)
+	}
+	svc.started = time.Time{}
+	s.processFailed(ctx, svc, fmt.Sprintf("PID %d exited; %s", oldPID, reason))
+}
