@@ -84,6 +84,14 @@ func ownedService(name string, argv ...string) config.Service {
 func startHarness(t *testing.T, interval time.Duration, services ...config.Service) *harness {
 	t.Helper()
 	cfg := &config.Config{Interval: config.Duration(interval), Hostname: "test", Services: services}
+	return startHarnessConfig(t, cfg, true)
+}
+
+// startHarnessConfig runs a Supervisor on cfg. With stopOwned, the end of the test
+// stops the owned services; without, they keep running for another Supervisor on the
+// same state directory to adopt.
+func startHarnessConfig(t *testing.T, cfg *config.Config, stopOwned bool) *harness {
+	t.Helper()
 	h := &harness{alerts: &recorder{}, done: make(chan error, 1)}
 	sup, err := New(Options{
 		Config: cfg, Alerter: h.alerts,
@@ -93,7 +101,9 @@ func startHarness(t *testing.T, interval time.Duration, services ...config.Servi
 		t.Fatalf("New: %v", err)
 	}
 	h.sup = sup
-	sup.StopOwnedOnExit()
+	if stopOwned {
+		sup.StopOwnedOnExit()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	ready := make(chan struct{})
