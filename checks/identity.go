@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ const pidfileSlack = time.Second
 type Identity struct {
 	// Process is nil when no live process was found, and then Reason explains why.
 	Process *Process
-	Reason  string
+	// Reason explains a failed lookup. When Process is set, Reason is empty, except
+	// after FindByMatch found several processes, when it names the one it picked.
+	Reason string
 	// Stale is true when the pidfile names a live process that cannot be the service:
 	// one that started after the pidfile was written. That process must never be
 	// signalled.
@@ -47,6 +50,54 @@ func FindByPidfile(s *Snapshot, path string) Identity {
 			path, pid, started.Format(time.RFC3339), mtime.Format(time.RFC3339))}
 	}
 	return Identity{Process: p}
+}
+
+// FindByMatch identifies a process by its command line: the one whose Process.Cmdline
+// re matches. s must be read with SnapshotOptions.Cmdline, or nothing matches and
+// Reason states that. Zombies, kernel threads and the process exclude are skipped, so
+// tend passes its own PID and never takes itself for the service. /proc lists no
+// threads, so a thread of exclude is never a candidate either. Of several matches, the
+// process that started first wins, or the one that started last when newest is true.
+// Processes that started in the same clock tick are ordered by PID: the lowest wins
+// for the oldest, the highest for the newest. Reason then gives how many matched and
+// which PID was picked.
+func FindByMatch(s *Snapshot, re *regexp.Regexp, newest bool, exclude int) Identity {
+	if !s.Options.Cmdline {
+		return Identity{Reason: fmt.Sprintf(
+			"cannot match %q: the process table was read without command lines", re)}
+	}
+	var best *Process
+	count := 0
+	for _, p := range s.Processes {
+		if p.PID == exclude || p.Zombie() || p.KernelThread() || !re.MatchString(p.Cmdline) {
+			continue
+		}
+		count++
+		if best == nil || startedBefore(p, best) != newest {
+			best = p
+		}
+	}
+
+	switch count {
+	case 0:
+		return Identity{Reason: fmt.Sprintf("no process matches %q", re)}
+	case 1:
+		return Identity{Process: best}
+	}
+	which := "the oldest"
+	if newest {
+		which = "the newest"
+	}
+	return Identity{Process: best, Reason: fmt.Sprintf(
+		"%d processes match %q; picked PID %d, %s", count, re, best.PID, which)}
+}
+
+// startedBefore orders processes by start time, then by PID.
+func startedBefore(a, b *Process) bool {
+	if a.StartTicks != b.StartTicks {
+		return a.StartTicks < b.StartTicks
+	}
+	return a.PID < b.PID
 }
 
 // ReadPidfile returns the PID in the first line of the pidfile at path and the time the

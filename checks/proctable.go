@@ -7,9 +7,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,42 +29,69 @@ type Process struct {
 	PGID int
 	// State is the one-letter state of /proc/PID/stat: R, S, D, Z, T and so on.
 	State byte
+	// Flags is the kernel's per-process flags word (PF_* in include/linux/sched.h).
+	Flags uint64
 	// StartTicks is the start time in clock ticks after boot. PID and StartTicks
 	// together identify a process: the kernel may reuse a PID, never both.
 	StartTicks uint64
 	// CPUTicks is user plus system time in clock ticks.
 	CPUTicks uint64
 	// RSS is the resident set size in bytes.
-	RSS     uint64
+	RSS uint64
+	// Threads is the number of threads in the process, at least 1.
 	Threads int
+	// Cmdline is the command line with the NUL bytes between arguments turned into
+	// spaces. It is empty for kernel threads and zombies, and in a snapshot read
+	// without SnapshotOptions.Cmdline.
+	Cmdline string
 }
+
+// pfKthread marks a kernel thread in Process.Flags (PF_KTHREAD in include/linux/sched.h).
+const pfKthread = 0x00200000
 
 // Zombie reports whether the process has exited and waits to be reaped.
 func (p *Process) Zombie() bool { return p.State == 'Z' || p.State == 'X' }
+
+// KernelThread reports whether the process is a kernel thread, such as kthreadd or a
+// kworker. Kernel threads have no command line and no user-space memory.
+func (p *Process) KernelThread() bool { return p.Flags&pfKthread != 0 }
+
+// SnapshotOptions selects what ReadSnapshotWith reads beyond /proc/PID/stat.
+type SnapshotOptions struct {
+	// Cmdline reads /proc/PID/cmdline of every process into Process.Cmdline. Only
+	// FindByMatch needs it, and it costs one more file per process.
+	Cmdline bool
+}
 
 // Snapshot is the process table at one moment: one pass over /proc for all services.
 type Snapshot struct {
 	Time     time.Time
 	BootTime time.Time
 	// PageSize converts the RSS field of /proc/PID/stat from pages to bytes.
-	PageSize  int
+	PageSize int
+	// Options records what the pass read, so FindByMatch can tell a snapshot
+	// without command lines from one where no command line matches.
+	Options   SnapshotOptions
 	Processes map[int]*Process
 	children  map[int][]int
 }
 
-// ReadSnapshot reads every process under procDir (normally "/proc"). A process that
-// exits during the pass is left out.
+// ReadSnapshot reads every process under procDir (normally "/proc") without command
+// lines. It is ReadSnapshotWith with zero options.
 func ReadSnapshot(procDir string) (*Snapshot, error) {
+	return ReadSnapshotWith(procDir, SnapshotOptions{})
+}
+
+// ReadSnapshotWith reads every process under procDir (normally "/proc"). A process that
+// exits during the pass is left out. /proc lists thread group leaders only, so each
+// entry is a process and never a thread of one. The error is non-nil only when procDir
+// or its stat file cannot be read, and then the snapshot is nil.
+func ReadSnapshotWith(procDir string, opts SnapshotOptions) (*Snapshot, error) {
 	boot, err := readBootTime(filepath.Join(procDir, "stat"))
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.Open(procDir)
-	if err != nil {
-		return nil, fmt.Errorf("read process table: %w", err)
-	}
-	defer dir.Close()
-	names, err := dir.Readdirnames(-1)
+	names, err := readDirNames(procDir)
 	if err != nil {
 		return nil, fmt.Errorf("read process table: %w", err)
 	}
@@ -69,10 +100,11 @@ func ReadSnapshot(procDir string) (*Snapshot, error) {
 		Time:      time.Now(),
 		BootTime:  boot,
 		PageSize:  os.Getpagesize(),
+		Options:   opts,
 		Processes: make(map[int]*Process, len(names)),
 		children:  make(map[int][]int, len(names)),
 	}
-	buf := make([]byte, 0, 1024)
+	buf := make([]byte, 0, 4096)
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil {
@@ -80,13 +112,49 @@ func ReadSnapshot(procDir string) (*Snapshot, error) {
 		}
 		p, err := readStat(filepath.Join(procDir, name, "stat"), buf, s.PageSize)
 		if err != nil {
-			continue // The process exited after Readdirnames listed it.
+			continue // The process exited after readDirNames listed it.
 		}
 		p.PID = pid
+		if opts.Cmdline && !p.KernelThread() {
+			buf, p.Cmdline = readCmdline(filepath.Join(procDir, name, "cmdline"), buf)
+		}
 		s.Processes[pid] = p
 		s.children[p.PPID] = append(s.children[p.PPID], pid)
 	}
 	return s, nil
+}
+
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// readCmdline returns the command line in the file at path with NUL bytes as spaces,
+// and buf, grown when the command line did not fit. A process that exited in the
+// meantime has an empty command line.
+func readCmdline(path string, buf []byte) ([]byte, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, ""
+	}
+	defer f.Close()
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	line := bytes.TrimRight(buf, "\x00")
+	return buf, strings.ReplaceAll(string(line), "\x00", " ")
 }
 
 // StartTime converts a process's StartTicks to wall-clock time.
@@ -115,6 +183,12 @@ func (s *Snapshot) GroupAlive(pgid int) bool {
 	return false
 }
 
+// Children returns the PIDs of the direct children of pid, in the order /proc listed
+// them. The slice is the caller's to keep or change.
+func (s *Snapshot) Children(pid int) []int {
+	return slices.Clone(s.children[pid])
+}
+
 // Descendants returns the PIDs of every process below pid in the process tree.
 func (s *Snapshot) Descendants(pid int) []int {
 	var out []int
@@ -129,32 +203,61 @@ func (s *Snapshot) Descendants(pid int) []int {
 }
 
 // Usage is the resource usage of a process, alone and with its descendants.
+//
+// The CPU figures come in two scales. CPU and TotalCPU are shares of the whole
+// machine: 100 means every core was busy for the whole interval, so on a 2-core
+// machine one busy single-threaded process shows 50. CPUCore and TotalCPUCore are in
+// units of one core, as top and ps show them: the same process shows 100, and a
+// process that keeps both cores busy shows 200.
 type Usage struct {
 	// CPU is the share of all cores the process used between two snapshots, 0 to 100.
 	CPU float64
-	// TotalCPU is CPU including every descendant.
+	// CPUCore is the CPU time the process used between two snapshots as a percentage
+	// of one core, 0 to 100 times the number of cores.
+	CPUCore float64
+	// TotalCPU is CPU including every descendant, 0 to 100.
 	TotalCPU float64
+	// TotalCPUCore is CPUCore including every descendant.
+	TotalCPUCore float64
+	// CPUKnown is false on the first snapshot of a process, when no interval exists
+	// to measure CPU over, and then all four CPU figures are zero.
+	CPUKnown bool
+
 	// Memory is the resident set size in bytes; TotalMemory includes every descendant.
 	Memory      uint64
 	TotalMemory uint64
-	// CPUKnown is false on the first snapshot of a process, when no interval exists
-	// to measure CPU over, and then CPU and TotalCPU are zero.
-	CPUKnown bool
+	// Children counts the direct children of the process and Descendants every
+	// process below it.
+	Children    int
+	Descendants int
+	// Threads counts the threads of the process. TotalThreads adds the threads of
+	// every descendant.
+	Threads      int
+	TotalThreads int
 }
 
 // Usage measures the process pid in s. CPU comes from the difference to prev, the
-// previous snapshot, over the elapsed wall-clock time divided among cores CPUs, never
-// from a lifetime average. A process that prev does not contain, or that prev
-// contains with another start time, has no CPU figure yet.
+// previous snapshot, over the elapsed wall-clock time, never from a lifetime average.
+// cores is the number of CPUs that CPU and TotalCPU divide among. CPUKnown stays false
+// and all CPU figures zero when prev is nil, cores is below 1, or no time elapsed since
+// prev. The same holds when prev does not contain pid with the same start time, so a
+// new process or a reused PID never shows a CPU figure on its first cycle. A
+// descendant that is new since prev adds nothing to the totals of that cycle. A pid
+// that s does not contain returns the zero Usage.
 func (s *Snapshot) Usage(prev *Snapshot, pid, cores int) Usage {
 	p, ok := s.Processes[pid]
 	if !ok {
 		return Usage{}
 	}
-	u := Usage{Memory: p.RSS, TotalMemory: p.RSS}
 	descendants := s.Descendants(pid)
+	u := Usage{
+		Memory: p.RSS, TotalMemory: p.RSS,
+		Threads: p.Threads, TotalThreads: p.Threads,
+		Children: len(s.children[pid]), Descendants: len(descendants),
+	}
 	for _, d := range descendants {
 		u.TotalMemory += s.Processes[d].RSS
+		u.TotalThreads += s.Processes[d].Threads
 	}
 
 	if prev == nil || cores < 1 {
@@ -166,15 +269,19 @@ func (s *Snapshot) Usage(prev *Snapshot, pid, cores int) Usage {
 		return u
 	}
 	u.CPUKnown = true
-	budget := elapsed * ClockTicks * float64(cores) / 100
-	u.CPU = tickDelta(before, p) / budget
-	total := tickDelta(before, p)
+	// One core for the whole interval is elapsed*ClockTicks ticks.
+	oneCore := elapsed * ClockTicks / 100
+	own := tickDelta(before, p)
+	total := own
 	for _, d := range descendants {
 		if b, ok := prev.Processes[d]; ok && b.StartTicks == s.Processes[d].StartTicks {
 			total += tickDelta(b, s.Processes[d])
 		}
 	}
-	u.TotalCPU = total / budget
+	u.CPUCore = own / oneCore
+	u.TotalCPUCore = total / oneCore
+	u.CPU = u.CPUCore / float64(cores)
+	u.TotalCPU = u.TotalCPUCore / float64(cores)
 	return u
 }
 
@@ -217,6 +324,7 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 	}
 	p.PPID = int(num(4))
 	p.PGID = int(num(5))
+	p.Flags = num(9)
 	p.CPUTicks = num(14) + num(15)
 	p.Threads = int(num(20))
 	p.StartTicks = num(22)
@@ -268,4 +376,61 @@ func ReadProcess(procDir string, pid int) (*Process, error) {
 	}
 	p.PID = pid
 	return p, nil
+}
+
+// CountFDs returns the number of open file descriptors of the process pid: the entries
+// of /proc/PID/fd under procDir. Reading another user's process needs root or
+// CAP_SYS_PTRACE, so the error is non-nil when the process does not exist or the
+// directory is not readable, and the count is then 0.
+func CountFDs(procDir string, pid int) (int, error) {
+	dir := filepath.Join(procDir, strconv.Itoa(pid), "fd")
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0, fmt.Errorf("count open files of PID %d: %w", pid, err)
+	}
+	defer f.Close()
+
+	count := 0
+	for {
+		names, err := f.Readdirnames(256)
+		count += len(names)
+		if errors.Is(err, io.EOF) {
+			return count, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("count open files of PID %d: %w", pid, err)
+		}
+	}
+}
+
+// FDLimit returns the soft limit on open files (RLIMIT_NOFILE) of the process pid, from
+// the "Max open files" line of /proc/PID/limits under procDir. An unlimited soft limit
+// returns math.MaxUint64. The error is non-nil when the file cannot be read or has no
+// such line, and the limit is then 0.
+func FDLimit(procDir string, pid int) (uint64, error) {
+	path := filepath.Join(procDir, strconv.Itoa(pid), "limits")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read open file limit of PID %d: %w", pid, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		rest, ok := strings.CutPrefix(line, "Max open files ")
+		if !ok {
+			continue
+		}
+		// The columns after the name are the soft limit, the hard limit and the unit.
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			break
+		}
+		if fields[0] == "unlimited" {
+			return math.MaxUint64, nil
+		}
+		limit, err := strconv.ParseUint(fields[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse open file limit in %s: %w", path, err)
+		}
+		return limit, nil
+	}
+	return 0, fmt.Errorf("read open file limit: no \"Max open files\" line in %s", path)
 }
