@@ -160,3 +160,10 @@ func checkNoun(typ CheckType) string {
 	}
 	return "a " + typ.String() + " check"
 }
+
+// NeedsProcess reports whether a check of type c observes the service's process, so
+// that only a service with command, pidfile or match may have it.
+func (c CheckType) NeedsProcess() bool { return specOf(c).scope == scopeProcess }
+
+// IsHost reports whether a check of type c observes the machine rather than a service.
+func (c CheckType) IsHost() bool { return specOf(c).scope == scopeHost }

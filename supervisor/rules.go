@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -32,58 +33,61 @@ func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Sna
 	}
 
 	for _, cs := range svc.checks {
-		if svc.busy || svc.state == StateUnmonitored {
+		if svc.busy || svc.state == StateUnmonitored || svc.held {
 			return // A rule before this one started an action.
 		}
-		switch cs.cfg.Type {
-		case config.CheckProcess:
+		typ := cs.cfg.Type
+		switch {
+		case typ == config.CheckProcess:
 			s.record(ctx, svc, cs, reason == "", reason, reason)
-		case config.CheckTCP:
-			if reason == "" {
-				s.launchProbe(ctx, svc, cs)
+		case reason != "" && (typ.NeedsProcess() || svc.cfg.HasProcess()):
+			// No process to observe or to probe: the process check reports it.
+		case typ == config.CheckPID || typ == config.CheckPPID:
+			s.checkIdentityChange(ctx, svc, cs, snap)
+		case cs.probe != nil:
+			s.launchProbe(ctx, svc, cs)
+		case typ.IsHost():
+			if value, shown, ok := s.hostFigure(cs.cfg); ok {
+				s.compare(ctx, svc, cs, value, shown)
 			}
 		default:
-			if reason == "" {
-				s.checkResource(ctx, svc, cs, snap)
+			if value, shown, ok := s.resourceFigure(svc, cs.cfg, snap); ok {
+				s.compare(ctx, svc, cs, value, shown)
 			}
 		}
 	}
 }
 
-// checkResource compares a CPU or memory figure of the service's process with the
-// rule's limit.
-func (s *Supervisor) checkResource(ctx context.Context, svc *service, cs *checkState, snap *checks.Snapshot) {
-	u := snap.Usage(s.prev, svc.pid, s.cores)
-	var value float64
-	var observed string
-	switch cs.cfg.Type {
-	case config.CheckCPU:
-		if !u.CPUKnown {
-			return // No interval to measure over yet.
-		}
-		value = u.CPU
-		if cs.cfg.Of == config.CPUScopeCore {
-			value *= float64(s.cores)
-		}
-		observed = fmt.Sprintf("%.1f%%", value)
-	case config.CheckMemory, config.CheckTotalMemory:
-		bytes := u.Memory
-		if cs.cfg.Type == config.CheckTotalMemory {
-			bytes = u.TotalMemory
-		}
-		var known bool
-		if value, observed, known = s.memoryFigure(bytes, cs.cfg.Limit); !known {
-			return
-		}
-	default:
-		return
-	}
+// compare records whether a figure of a rule is within the rule's limit.
+func (s *Supervisor) compare(ctx context.Context, svc *service, cs *checkState, value float64, shown string) {
 	ok := !cs.cfg.Limit.Exceeded(value)
 	reason := ""
 	if !ok {
-		reason = fmt.Sprintf("%s %s %s", cs.name, observed, cs.cfg.Limit)
+		reason = fmt.Sprintf("%s %s %s", cs.name, shown, cs.cfg.Limit)
 	}
-	s.record(ctx, svc, cs, ok, reason, observed)
+	s.record(ctx, svc, cs, ok, reason, shown)
+}
+
+// checkIdentityChange fails a pid or ppid rule once for each change of the PID or
+// parent PID that tend did not cause itself by a start or restart.
+func (s *Supervisor) checkIdentityChange(ctx context.Context, svc *service, cs *checkState, snap *checks.Snapshot) {
+	p, alive := snap.Alive(svc.pid, svc.startTicks)
+	if !alive {
+		return
+	}
+	current := p.PID
+	what := "PID"
+	if cs.cfg.Type == config.CheckPPID {
+		current, what = p.PPID, "parent PID"
+	}
+	last, lastGeneration := cs.lastID, cs.lastGeneration
+	cs.lastID, cs.lastGeneration = current, svc.generation
+	if last == 0 || last == current || lastGeneration != svc.generation {
+		s.record(ctx, svc, cs, true, "", strconv.Itoa(current))
+		return
+	}
+	reason := fmt.Sprintf("%s of %s changed from %d to %d", what, svc.cfg.Name, last, current)
+	s.record(ctx, svc, cs, false, reason, fmt.Sprintf("%d (was %d)", current, last))
 }
 
 // memoryFigure returns a memory figure in the unit of limit: bytes for a size,
@@ -107,7 +111,7 @@ func (s *Supervisor) launchProbe(ctx context.Context, svc *service, cs *checkSta
 		return
 	}
 	cs.inFlight = true
-	gen, address, timeout := svc.generation, cs.cfg.Address, cs.cfg.Timeout.D()
+	gen, probe, timeout := svc.generation, cs.probe, probeTimeout(cs.cfg)
 	s.workers.Go(func() {
 		select {
 		case s.probeSlots <- struct{}{}:
@@ -115,7 +119,7 @@ func (s *Supervisor) launchProbe(ctx context.Context, svc *service, cs *checkSta
 			return
 		}
 		pctx, cancel := context.WithTimeout(ctx, timeout)
-		r := checks.ProbeTCP(pctx, address)
+		r := probe.Probe(pctx)
 		cancel()
 		<-s.probeSlots
 		select {
@@ -143,6 +147,12 @@ func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 // failure alert once when the rule's cycle count is reached, runs the rule's action, and
 // sends the recovery alert when a failing check passes again.
 func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, ok bool, reason, observed string) {
+	if n := cs.cfg.WithinCycles; n > 0 {
+		cs.recent = append(cs.recent, ok)
+		if len(cs.recent) > n {
+			cs.recent = append(cs.recent[:0], cs.recent[len(cs.recent)-n:]...)
+		}
+	}
 	if ok {
 		if cs.failing {
 			svc.log.Info("check recovered", "check", cs.name)
@@ -158,7 +168,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	cs.fails++
 	svc.log.Info("check failed", "check", cs.name, "reason", reason,
 		"failures", cs.fails, "for_cycles", cs.cfg.ForCycles)
-	if cs.fails < cs.cfg.ForCycles {
+	if cs.failuresCounted() < cs.cfg.ForCycles {
 		return
 	}
 	action := cs.cfg.Action
@@ -170,7 +180,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		})
 	}
 	if action != config.ActionAlert {
-		cs.fails = 0
+		cs.fails, cs.recent = 0, nil
 		s.runAction(ctx, svc, action, cs.cfg.Exec, cs.name+": "+reason)
 	}
 }
@@ -247,4 +257,19 @@ func formatBytes(b uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
+
+// failuresCounted returns the failures that count toward the rule's for_cycles: the
+// consecutive ones, or with within_cycles those among the latest within_cycles results.
+func (cs *checkState) failuresCounted() int {
+	if cs.cfg.WithinCycles == 0 {
+		return cs.fails
+	}
+	n := 0
+	for _, ok := range cs.recent {
+		if !ok {
+			n++
+		}
+	}
+	return n
 }

@@ -117,17 +117,25 @@ type checkState struct {
 	// failing is true from the failure alert until the recovery alert.
 	failing  bool
 	inFlight bool
+	// probe runs the check off the loop; nil for a check that the cycle evaluates.
+	probe checks.Probe
+	// recent holds the latest results, newest last, for a rule with within_cycles.
+	recent []bool
+	// lastID and lastGeneration are the PID or parent PID a pid or ppid rule saw
+	// last, and the service's action generation then.
+	lastID         int
+	lastGeneration uint64
 }
 
 // reset forgets the failures counted so far.
 func (cs *checkState) reset() {
-	cs.fails, cs.failing = 0, false
+	cs.fails, cs.failing, cs.recent = 0, false, nil
 }
 
 func newService(cfg config.Service, log *slog.Logger) *service {
 	svc := &service{cfg: cfg, log: log.With("service", cfg.Name), state: StateStopped}
 	for _, c := range cfg.Checks {
-		svc.checks = append(svc.checks, &checkState{cfg: c, name: checkName(c)})
+		svc.checks = append(svc.checks, &checkState{cfg: c, name: checkName(c), probe: newProbe(c)})
 	}
 	return svc
 }
@@ -143,27 +151,44 @@ func (svc *service) setState(st State, reason string) {
 
 func checkName(c config.Check) string {
 	switch c.Type {
-	case config.CheckTCP:
-		return "tcp " + c.Address
 	case config.CheckTotalMemory:
 		return "total memory"
-	default:
-		return c.Type.String()
+	case config.CheckTotalCPU:
+		return "total cpu"
+	case config.CheckFilesystem, config.CheckInodes:
+		return c.Type.String() + " " + c.Path
+	case config.CheckLoad:
+		name := fmt.Sprintf("load %dm", c.Minutes)
+		if c.PerCore {
+			name += " per core"
+		}
+		return name
 	}
+	if p := newProbe(c); p != nil {
+		return p.String()
+	}
+	return c.Type.String()
 }
 
 // threshold describes the limit of a check for alerts, such as "> 95% for 3 cycles".
 func threshold(c config.Check) string {
 	var s string
-	switch c.Type {
-	case config.CheckProcess:
+	switch {
+	case c.Type == config.CheckProcess:
 		s = "running"
-	case config.CheckTCP:
+	case c.Type == config.CheckPID || c.Type == config.CheckPPID:
+		s = "unchanged"
+	case c.Type == config.CheckTCP && !c.TLS:
 		s = "accepts a connection within " + c.Timeout.String()
-	default:
+	case c.Limit.IsSet() && c.Type != config.CheckFile:
 		s = c.Limit.String()
+	default:
+		s = "passes within " + c.Timeout.String()
 	}
-	if c.ForCycles > 1 {
+	switch {
+	case c.WithinCycles > 0:
+		s += fmt.Sprintf(", %d times within %d cycles", c.ForCycles, c.WithinCycles)
+	case c.ForCycles > 1:
 		s += fmt.Sprintf(" for %d cycles", c.ForCycles)
 	}
 	return s

@@ -74,8 +74,13 @@ type Supervisor struct {
 	memTotal uint64
 	// snapOpts asks for command lines in the snapshot when a service uses match.
 	snapOpts checks.SnapshotOptions
-	cycle    uint64
-	prev     *checks.Snapshot
+	// readHost is true when a rule needs the host's figures, read once per cycle into
+	// host. prevHost is the reading of the cycle before, for host CPU usage.
+	readHost                 bool
+	host, prevHost           checks.Host
+	hostKnown, prevHostKnown bool
+	cycle                    uint64
+	prev                     *checks.Snapshot
 
 	probeSlots chan struct{}
 	probes     chan probeDone
@@ -123,6 +128,9 @@ func New(opts Options) (*Supervisor, error) {
 		s.byName[sc.Name] = svc
 		if sc.Match != nil {
 			s.snapOpts.Cmdline = true
+		}
+		for _, c := range sc.Checks {
+			s.readHost = s.readHost || (c.Type.IsHost() && c.Type != config.CheckFilesystem && c.Type != config.CheckInodes)
 		}
 	}
 	return s, nil
@@ -232,6 +240,14 @@ func (s *Supervisor) runCycle(ctx context.Context) {
 	if err != nil {
 		s.log.Error("read process table", "err", err, "cycle", s.cycle)
 		return
+	}
+	if s.readHost {
+		s.prevHost, s.prevHostKnown = s.host, s.hostKnown
+		host, err := checks.ReadHost(ctx)
+		if err != nil {
+			s.log.Error("read host figures", "err", err, "cycle", s.cycle)
+		}
+		s.host, s.hostKnown = host, err == nil
 	}
 	for _, svc := range s.services {
 		if svc.state == StateUnmonitored || svc.busy || svc.held || svc.waiting != nil || svc.delay != nil {
