@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -24,6 +25,9 @@ const roleVariable = "TEND_SUPERVISOR_TEST_ROLE"
 //	setsid-listen  start a copy of itself in a new session that listens on a loopback
 //	               port and writes the port to PORT_FILE, then sleep
 //	listen         listen on a loopback port, write it to PORT_FILE, and sleep
+//	open-files     open /dev/null FILES times, keep the descriptors open, and sleep
+//	fork-children  start CHILDREN child processes that sleep, then sleep
+//	threads        lock THREADS goroutines to OS threads of their own, then sleep
 func TestMain(m *testing.M) {
 	switch os.Getenv(roleVariable) {
 	case "":
@@ -34,6 +38,12 @@ func TestMain(m *testing.M) {
 		runSetsidListenRole()
 	case "listen":
 		runListenRole()
+	case "open-files":
+		runOpenFilesRole()
+	case "fork-children":
+		runForkChildrenRole()
+	case "threads":
+		runThreadsRole()
 	default:
 		fmt.Fprintf(os.Stderr, "unknown role %q\n", os.Getenv(roleVariable))
 		os.Exit(2)
@@ -94,6 +104,50 @@ func runListenRole() {
 		}
 		_ = c.Close()
 	}
+}
+
+// envCount returns the count in the variable name, or exits when it is not one.
+func envCount(name string) int {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n < 0 {
+		fmt.Fprintf(os.Stderr, "%s=%q: want a count\n", name, os.Getenv(name))
+		os.Exit(2)
+	}
+	return n
+}
+
+func runOpenFilesRole() {
+	// Raw descriptors have no finalizer, so they stay open while the role sleeps.
+	for range envCount("FILES") {
+		if _, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "open /dev/null:", err)
+			os.Exit(1)
+		}
+	}
+	time.Sleep(time.Hour)
+}
+
+func runForkChildrenRole() {
+	for range envCount("CHILDREN") {
+		if err := exec.Command("sleep", "3600").Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "start child:", err)
+			os.Exit(1)
+		}
+	}
+	time.Sleep(time.Hour)
+}
+
+func runThreadsRole() {
+	block := make(chan struct{})
+	for range envCount("THREADS") {
+		go func() {
+			// A locked goroutine that blocks keeps its thread, so the runtime makes
+			// a new thread for every one of them.
+			runtime.LockOSThread()
+			<-block
+		}()
+	}
+	time.Sleep(time.Hour)
 }
 
 // roleService returns an owned service that runs this test binary in role, with the
