@@ -41,8 +41,8 @@ type ProgramProbe struct {
 	Argv []string
 	// Dir is the working directory, or tend's own when empty.
 	Dir string
-	// Env holds "KEY=value" entries added to tend's environment. An entry replaces
-	// a variable of the same name.
+	// Env is the whole environment of the program as "KEY=value" entries, or tend's
+	// own environment when nil.
 	Env []string
 	// Status is the exit status that passes, normally 0.
 	Status int
@@ -93,8 +93,8 @@ func (p *ProgramProbe) Probe(ctx context.Context) Result {
 func (p *ProgramProbe) command(ctx context.Context, out *programOutput) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, p.Argv[0], p.Argv[1:]...)
 	cmd.Dir = p.Dir
-	if len(p.Env) > 0 {
-		cmd.Env = append(cmd.Environ(), p.Env...)
+	if p.Env != nil {
+		cmd.Env = p.Env
 	}
 	// The same writer for both streams: os/exec then uses one pipe, and Write is
 	// never called concurrently.

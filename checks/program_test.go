@@ -56,6 +56,18 @@ func TestProgramProbe(t *testing.T) {
 	}
 }
 
+// Env replaces tend's environment rather than adding to it, so a program check sees
+// none of the daemon's variables.
+func TestProgramProbeEnvReplaces(t *testing.T) {
+	sh := testenv.LookPath(t, "sh", "apt-get install dash")
+	t.Setenv("TEND_PROBE_LEAK", "leaked")
+	p := ProgramProbe{Argv: []string{sh, "-c", `echo "[$TEND_PROBE_LEAK][$ONLY]"`}, Env: []string{"ONLY=set"},
+		Output: regexp.MustCompile(`^\[\]\[set\]\n$`)}
+	if r := p.Probe(testenv.Context(t, 30*time.Second)); !r.OK {
+		t.Errorf("Probe: %s", r.Reason)
+	}
+}
+
 func TestProgramProbeLongOutput(t *testing.T) {
 	sh := testenv.LookPath(t, "sh", "apt-get install dash")
 	// 100000 bytes on one line, then the last line past the 64 KiB that are kept.

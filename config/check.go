@@ -111,8 +111,8 @@ type Check struct {
 	// Checksum makes a file check fail when the SHA-256 of the file's content differs
 	// from the previous cycle's.
 	Checksum bool
-	// Pattern makes a file check fail when no line of the file matches it. It is nil
-	// when unset.
+	// Pattern makes a file check fail when a line appended since the previous cycle
+	// matches it; the first cycle starts at the end of the file. It is nil when unset.
 	Pattern *regexp.Regexp
 
 	// Timeout bounds one attempt of a probe: tcp, unix, udp, http, redis, postgres,

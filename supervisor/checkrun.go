@@ -8,6 +8,7 @@ import (
 
 	"tend/checks"
 	"tend/config"
+	"tend/supervisor/execenv"
 )
 
 // newProbe builds the probe of a check that runs off the loop, or returns nil for a
@@ -42,7 +43,9 @@ func newProbe(c config.Check) checks.Probe {
 		}
 		p = checks.DialogueProbe{Network: network, Address: address, TLS: c.TLS, TLSVerify: c.TLSVerify, Steps: steps}
 	case config.CheckProgram:
-		p = &checks.ProgramProbe{Argv: c.Command, Status: c.Status, Output: c.Output}
+		// The same environment as start and stop programs: PATH, never tend's own.
+		p = &checks.ProgramProbe{Argv: c.Command, Status: c.Status, Output: c.Output,
+			Env: execenv.Build(execenv.Options{})}
 	case config.CheckFile:
 		p = newFileProbe(c)
 	case config.CheckFilesystem, config.CheckInodes:
