@@ -30,6 +30,9 @@ const (
 	// KindPIDChanged: the main process of a running service changed without a restart
 	// by tend, such as after a graceful reload.
 	KindPIDChanged Kind = "pid_changed"
+	// KindReminder: a check that failed still fails, one reminder interval after its
+	// last alert.
+	KindReminder Kind = "reminder"
 )
 
 // Event is one thing an operator should hear about. It is stored in the queue as JSON

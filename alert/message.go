@@ -81,6 +81,8 @@ func summary(ev Event) string {
 		return clause(ev.Service, "missed its watchdog", ev.Observed)
 	case KindPIDChanged:
 		return clause(ev.Service, "PID changed", ev.Observed)
+	case KindReminder:
+		return clause(ev.Service, "still failing", withParens(ev.Check, ev.Observed))
 	}
 	return clause(ev.Service, string(ev.Kind), withParens(ev.Check, ev.Observed))
 }

@@ -269,8 +269,8 @@ func badCases() []badCase {
 		{
 			name: "unknown-top-level-key",
 			want: []string{
-				`tend.toml:2: intervall: unknown key: allowed keys are interval, state_dir, include, hostname, mail and service`,
-				`tend.toml:4: http: unknown key: allowed keys are interval, state_dir, include, hostname, mail and service`,
+				`tend.toml:2: intervall: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts and service`,
+				`tend.toml:4: http: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts and service`,
 			},
 		},
 		{

@@ -53,6 +53,8 @@ type Config struct {
 
 	// Mail is nil when no [mail] table is present, and then alerts are only logged.
 	Mail *Mail
+	// Alerts are the [alerts] settings, or their defaults when the table is absent.
+	Alerts Alerts
 
 	// Services lists the services of the main file, then those of each drop-in in the
 	// order Load read them, each file's in the order they are written.

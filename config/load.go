@@ -106,7 +106,7 @@ func (f *fileDecoder) addSyntaxError(err error) {
 
 // decodeMain decodes the main file into cfg and returns the drop-ins to load.
 func (l *loader) decodeMain(root *table, cfg *Config) []string {
-	root.rejectUnknown("interval", "state_dir", "include", "hostname", "mail", "service")
+	root.rejectUnknown("interval", "state_dir", "include", "hostname", "mail", "alerts", "service")
 	if root.text("interval", &cfg.Interval, `"30s"`) && cfg.Interval.D() < MinInterval {
 		root.errorf("interval", "%s is too short: want at least %s", cfg.Interval, Duration(MinInterval))
 	}
@@ -114,6 +114,10 @@ func (l *loader) decodeMain(root *table, cfg *Config) []string {
 	decodeHostname(root, cfg)
 	if t, ok := root.sub("mail", "[mail]"); ok {
 		cfg.Mail = l.decodeMail(t)
+	}
+	cfg.Alerts = defaultAlerts()
+	if t, ok := root.sub("alerts", "[alerts]"); ok {
+		cfg.Alerts = decodeAlerts(t)
 	}
 	cfg.Services = l.decodeServices(root)
 	return l.expandIncludes(root, cfg)

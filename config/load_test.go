@@ -95,6 +95,7 @@ func TestLoadGood(t *testing.T) {
 			"testdata/good/conf.d/*.toml", main, redis, "testdata/good/nothing/*.toml",
 		},
 		Hostname: "web1",
+		Alerts:   defaultAlerts(),
 		Mail: &Mail{
 			Host: "smtp.example.com", Port: 465, TLS: TLSImplicit,
 			Username: "tend", Password: NewSecret("correct horse battery staple"),
@@ -180,6 +181,7 @@ address = "127.0.0.1:8080"
 		Interval: Duration(DefaultInterval),
 		StateDir: DefaultStateDir,
 		Hostname: hostname,
+		Alerts:   defaultAlerts(),
 		Mail: &Mail{
 			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS,
 			From: "tend@example.com", To: []string{"ops@example.com"},

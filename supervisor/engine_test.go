@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"tend/alert"
 	"tend/config"
 	"tend/internal/testenv"
 )
@@ -208,4 +209,31 @@ func TestDependencyRestartAndWait(t *testing.T) {
 		t.Fatalf("start db: %v", err)
 	}
 	h.waitService(t, "web", "start after db", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != 0 })
+}
+
+// A failure that lasts is alerted once, then again at each reminder interval, never at
+// each cycle.
+func TestReminderWhileFailing(t *testing.T) {
+	svc := ownedService("web", "sleep", "1000")
+	svc.StartTimeout = config.Duration(time.Millisecond) // No start period for the probe.
+	svc.Checks = append(svc.Checks, config.Check{
+		Type: config.CheckTCP, Address: testenv.Addr(testenv.FreePort(t)), Timeout: config.Duration(time.Second),
+		ForCycles: 1, Action: config.ActionAlert,
+	})
+	cfg := &config.Config{Interval: config.Duration(50 * time.Millisecond), Hostname: "test",
+		Services: []config.Service{svc}, Alerts: config.Alerts{Reminder: config.Duration(400 * time.Millisecond)}}
+	h := startHarnessConfig(t, cfg, true)
+
+	testenv.WaitFor(testenv.Context(t, time.Minute), func() bool { return h.alerts.count(alert.KindReminder) >= 2 })
+	h.stop()
+	if n := h.alerts.count(alert.KindFailed); n != 1 {
+		t.Errorf("%d failed events, want 1", n)
+	}
+	if n := h.alerts.count(alert.KindReminder); n < 2 || n > 3 {
+		t.Errorf("%d reminders, want 2 or 3 over about 800ms at a 400ms interval", n)
+	}
+	ev, _ := h.alerts.find(alert.KindReminder, "")
+	if !strings.Contains(ev.Message, "failing since") {
+		t.Errorf("reminder message %q does not say since when", ev.Message)
+	}
 }

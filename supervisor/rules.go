@@ -172,11 +172,20 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		return
 	}
 	action := cs.cfg.Action
-	if !cs.failing {
-		cs.failing = true
+	now := time.Now()
+	switch {
+	case !cs.failing:
+		cs.failing, cs.alerted, cs.failingSince = true, now, now
 		s.emit(svc, alert.Event{
 			Kind: alert.KindFailed, Check: cs.name, Observed: observed,
 			Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
+		})
+	case s.cfg.Alerts.Reminder > 0 && now.Sub(cs.alerted) >= s.cfg.Alerts.Reminder.D():
+		cs.alerted = now
+		s.emit(svc, alert.Event{
+			Kind: alert.KindReminder, Check: cs.name, Observed: observed,
+			Threshold: threshold(cs.cfg), Action: action.String(),
+			Message: fmt.Sprintf("%s (failing since %s)", reason, cs.failingSince.Format(time.RFC3339)),
 		})
 	}
 	if action != config.ActionAlert {

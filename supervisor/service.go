@@ -117,6 +117,9 @@ type checkState struct {
 	// failing is true from the failure alert until the recovery alert.
 	failing  bool
 	inFlight bool
+	// failingSince is when the current failure was first alerted, and alerted when
+	// the last alert or reminder about it was sent.
+	failingSince, alerted time.Time
 	// probe runs the check off the loop; nil for a check that the cycle evaluates.
 	probe checks.Probe
 	// recent holds the latest results, newest last, for a rule with within_cycles.

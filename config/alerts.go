@@ -1,0 +1,54 @@
+package config
+
+import "time"
+
+// Defaults of the [alerts] table.
+const (
+	DefaultDigestWindow = 5 * time.Second
+	DefaultMaxPerHour   = 30
+	DefaultQueueLimit   = 1000
+)
+
+// Alerts contains the [alerts] settings of the main file: how events become messages.
+type Alerts struct {
+	// DigestWindow is how long the first event of a burst waits for more, so that the
+	// events of the window go out as one digest. Zero sends each event at once.
+	DigestWindow Duration
+	// Reminder is the interval at which a failure that lasts is alerted again. Zero,
+	// the default, sends no reminders.
+	Reminder Duration
+	// MaxPerHour caps the messages sent within any hour. Events that the cap holds back
+	// go out together in one digest once the cap allows another message.
+	MaxPerHour int
+	// QueueLimit caps the events waiting for delivery. At the limit the oldest waiting
+	// event is discarded, and the discards are counted, logged and reported in the next
+	// message.
+	QueueLimit int
+}
+
+// defaultAlerts returns the settings used when the main file has no [alerts] table.
+func defaultAlerts() Alerts {
+	return Alerts{
+		DigestWindow: Duration(DefaultDigestWindow),
+		MaxPerHour:   DefaultMaxPerHour,
+		QueueLimit:   DefaultQueueLimit,
+	}
+}
+
+// decodeAlerts decodes the [alerts] table of the main file.
+func decodeAlerts(t *table) Alerts {
+	a := defaultAlerts()
+	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit")
+	t.text("digest_window", &a.DigestWindow, `"5s"`)
+	t.text("reminder", &a.Reminder, `"4h"`)
+	if a.Reminder > 0 && a.Reminder.D() < time.Minute {
+		t.errorf("reminder", "%s is too short: want at least 1m0s, or leave reminder out for none", a.Reminder)
+	}
+	if t.integer("max_per_hour", &a.MaxPerHour) && a.MaxPerHour < 1 {
+		t.errorf("max_per_hour", "%d is too small: want 1 or more", a.MaxPerHour)
+	}
+	if t.integer("queue_limit", &a.QueueLimit) && a.QueueLimit < 10 {
+		t.errorf("queue_limit", "%d is too small: want 10 or more", a.QueueLimit)
+	}
+	return a
+}

@@ -1,0 +1,59 @@
+package config
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestLoadAlerts(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"tend.toml": `
+[alerts]
+digest_window = "0s"
+reminder = "4h"
+max_per_hour = 12
+queue_limit = 500
+`})
+	cfg, err := Load(filepath.Join(dir, "tend.toml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Alerts{Reminder: Duration(4 * time.Hour), MaxPerHour: 12, QueueLimit: 500}
+	if cfg.Alerts != want {
+		t.Errorf("Alerts = %+v, want %+v", cfg.Alerts, want)
+	}
+}
+
+func TestLoadAlertsBad(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"tend.toml": `
+[alerts]
+digest_window = "soon"
+reminder = "30s"
+max_per_hour = 0
+queue_limit = 5
+digest = true
+`})
+	_, err := Load(filepath.Join(dir, "tend.toml"))
+	var list Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("Load: error %v is not Errors", err)
+	}
+	var got []string
+	for _, e := range list {
+		rel, _ := filepath.Rel(dir, e.File)
+		e.File = rel
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`tend.toml:3: alerts.digest_window: invalid duration "soon": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`,
+		`tend.toml:4: alerts.reminder: 30s is too short: want at least 1m0s, or leave reminder out for none`,
+		`tend.toml:5: alerts.max_per_hour: 0 is too small: want 1 or more`,
+		`tend.toml:6: alerts.queue_limit: 5 is too small: want 10 or more`,
+		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour and queue_limit`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors\n\t%q\nwant\n\t%q", got, want)
+	}
+}
