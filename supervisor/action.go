@@ -94,6 +94,7 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 	svc.cancelDelay()
 	svc.stopWatchdog()
 	svc.readyToken++
+	svc.awaitingReady = false
 	svc.waiting = nil
 	if req.kind == actionRestart {
 		svc.addRestart(req.trigger, time.Now())
@@ -178,17 +179,23 @@ func (s *Supervisor) handleAction(ctx context.Context, d actionDone) {
 	case d.err != nil:
 		svc.log.Error("action failed", "action", d.request.kind, "err", d.err, "duration", d.elapsed)
 		svc.setState(StateFailed, d.err.Error())
-		s.emit(svc, alert.Event{
-			Kind: alert.KindActionFailed, Action: d.request.kind.String(),
-			Observed: d.err.Error(),
-			Message:  fmt.Sprintf("%s of %s failed: %v", d.request.kind, svc.cfg.Name, d.err),
-		})
+		// One alert per run of failed actions: the restart limit or a success ends it.
+		if !svc.actionFailing {
+			svc.actionFailing = true
+			s.emit(svc, alert.Event{
+				Kind: alert.KindActionFailed, Action: d.request.kind.String(),
+				Observed: d.err.Error(),
+				Message:  fmt.Sprintf("%s of %s failed: %v", d.request.kind, svc.cfg.Name, d.err),
+			})
+		}
 	case d.request.kind == actionStop:
+		svc.actionFailing = false
 		svc.log.Info("action done", "action", d.request.kind, "duration", d.elapsed)
 		svc.started = time.Time{}
 		svc.setState(StateStopped, d.request.trigger)
 	default:
 		svc.log.Info("action done", "action", d.request.kind, "pid", d.pid, "duration", d.elapsed)
+		svc.actionFailing = false
 		svc.started = time.Now()
 		if d.child != nil {
 			svc.started = d.child.started

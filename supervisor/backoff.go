@@ -10,16 +10,7 @@ import (
 // one waits twice as long as the one before, from RestartDelay up to RestartDelayMax. A
 // service that ran for StableAfter since its last start is stable again.
 func (svc *service) nextRestartDelay(now time.Time) time.Duration {
-	var uptime time.Duration
-	switch {
-	case svc.lastExit != nil:
-		uptime = svc.lastExit.Uptime
-	case !svc.started.IsZero():
-		uptime = now.Sub(svc.started)
-	}
-	if uptime >= svc.cfg.StableAfter.D() {
-		svc.restartStreak = 0
-	}
+	svc.resetStreakIfStable(now)
 	streak := svc.restartStreak
 	svc.restartStreak++
 	if streak == 0 {
@@ -68,4 +59,19 @@ func (s *Supervisor) after(d time.Duration, f func(ctx context.Context)) *time.T
 		case <-s.done:
 		}
 	})
+}
+
+// resetStreakIfStable forgets the restarts in a row once the last process of svc ran
+// for StableAfter.
+func (svc *service) resetStreakIfStable(now time.Time) {
+	var uptime time.Duration
+	switch {
+	case svc.lastExit != nil:
+		uptime = svc.lastExit.Uptime
+	case !svc.started.IsZero():
+		uptime = now.Sub(svc.started)
+	}
+	if uptime >= svc.cfg.StableAfter.D() {
+		svc.restartStreak = 0
+	}
 }

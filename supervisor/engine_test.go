@@ -237,3 +237,26 @@ func TestReminderWhileFailing(t *testing.T) {
 		t.Errorf("reminder message %q does not say since when", ev.Message)
 	}
 }
+
+// A crash loop slow enough for backoff to spread it over many cycles still reaches
+// the restart limit: restarts in a row without staying up for stable_after count.
+func TestSlowCrashLoopReachesLimit(t *testing.T) {
+	// It lives for less than a cycle, so no cycle sees it twice and no recovery is sent.
+	svc := ownedService("flaky", "sh", "-c", "sleep 0.05; exit 1")
+	svc.RestartDelay = config.Duration(50 * time.Millisecond)
+	svc.RestartDelayMax = config.Duration(100 * time.Millisecond)
+	svc.StableAfter = config.Duration(time.Hour)
+	svc.RestartLimit = config.RestartLimit{Restarts: 3, Cycles: 1}
+	h := startHarness(t, 100*time.Millisecond, svc)
+
+	st := h.waitService(t, "flaky", "unmonitor", func(s ServiceStatus) bool { return s.State == StateUnmonitored })
+	if len(st.History) != 3 {
+		t.Errorf("%d restarts before the limit, want 3", len(st.History))
+	}
+	if n := h.alerts.count(alert.KindRestartLimit); n != 1 {
+		t.Errorf("%d restart-limit events, want 1", n)
+	}
+	if n := h.alerts.count(alert.KindFailed); n != 1 {
+		t.Errorf("%d failed events, want 1", n)
+	}
+}

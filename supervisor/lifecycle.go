@@ -13,6 +13,8 @@ func (s *Supervisor) observeProcess(ctx context.Context, svc *service, snap *che
 	oldPID := svc.pid
 	reason := svc.identify(snap)
 	switch {
+	case reason == "" && svc.awaitingReady:
+		// Found, but not up until it sends READY=1 or its start timeout ends.
 	case reason == "" && svc.state != StateRunning:
 		if p, ok := snap.Alive(svc.pid, svc.startTicks); ok && svc.child == nil {
 			svc.started = snap.StartTime(p)

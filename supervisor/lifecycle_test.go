@@ -144,8 +144,10 @@ func notifyService(t *testing.T, readyAfter time.Duration, pings int) config.Ser
 	return svc
 }
 
+// notifyConfig runs svc with a short cycle, so that the cycle sees the process while
+// the service waits for READY=1.
 func notifyConfig(t *testing.T, svc config.Service) *config.Config {
-	return &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+	return &config.Config{Interval: config.Duration(50 * time.Millisecond), Hostname: "test", StateDir: t.TempDir(),
 		Services: []config.Service{svc}}
 }
 
@@ -254,4 +256,62 @@ func countProcesses(t *testing.T, cmdline, stateDir string) int {
 		}
 	}
 	return n
+}
+
+// A pidfile rewritten to name a process of another program is not a reload: that
+// process is never taken for the service nor signalled, and the service is restarted.
+func TestPidfileOtherProgramNotFollowed(t *testing.T) {
+	svc := pidfileService(t, "redis")
+	h := startHarness(t, time.Hour, svc)
+	old := h.waitService(t, "redis", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+
+	bystander := exec.Command("tail", "-f", "/dev/null")
+	if err := bystander.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = bystander.Process.Kill()
+		_ = bystander.Wait()
+	})
+	time.Sleep(20 * time.Millisecond) // The pidfile must be newer than the process.
+	if err := os.WriteFile(svc.Pidfile, []byte(strconv.Itoa(bystander.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(old.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	st := h.waitService(t, "redis", "restart", func(s ServiceStatus) bool {
+		return s.State == StateRunning && len(s.History) == 1
+	})
+	if st.PID == bystander.Process.Pid {
+		t.Errorf("the service's PID is the bystander's %d", st.PID)
+	}
+	if !alive(bystander.Process.Pid) {
+		t.Errorf("the bystander PID %d was killed", bystander.Process.Pid)
+	}
+	if _, ok := h.alerts.find(alert.KindPIDChanged, ""); ok {
+		t.Error("pid_changed event for a process of another program")
+	}
+}
+
+// When the stop program fails, the process still gets its stop signal, and the chance
+// to stop cleanly, before SIGKILL.
+func TestFailedStopProgramSendsSignal(t *testing.T) {
+	svc := pidfileService(t, "db")
+	marker := filepath.Join(t.TempDir(), "term")
+	svc.Start = []string{"sh", "-c", "sh -c 'trap \"echo term > " + marker + "; exit 0\" TERM; " +
+		"while :; do sleep 0.05; done' >/dev/null 2>&1 & echo $! > " + svc.Pidfile}
+	svc.Stop = []string{"false"}
+	svc.StopTimeout = config.Duration(10 * time.Second)
+	h := startHarness(t, time.Hour, svc)
+	h.waitService(t, "db", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+
+	if err := h.sup.Control(testenv.Context(t, time.Minute), "db", CommandStop, "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitService(t, "db", "stop", func(s ServiceStatus) bool { return s.State == StateStopped })
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the process did not receive SIGTERM after the stop program failed: %v", err)
+	}
 }

@@ -274,16 +274,26 @@ func (t *actionTarget) stopExternal() error {
 	if !t.sameProcess() {
 		return nil // Already gone: nothing to stop.
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.StopTimeout.D())
-	defer cancel()
-	if len(t.cfg.Stop) > 0 {
-		if err := runProgram(ctx, t.cfg.Stop, t.log); err != nil {
-			t.log.Warn("stop program failed", "err", err)
+	signal := len(t.cfg.Stop) == 0
+	if !signal {
+		pctx, pcancel := context.WithTimeout(context.Background(), t.cfg.StopTimeout.D())
+		err := runProgram(pctx, t.cfg.Stop, t.log)
+		pcancel()
+		if err != nil {
+			// The process may still stop cleanly on its stop signal.
+			t.log.Warn("stop program failed; sending the stop signal", "err", err, "signal", t.cfg.StopSignal)
+			signal = t.sameProcess()
 		}
-	} else if err := syscall.Kill(t.pid, t.cfg.StopSignal.Signal()); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("send %s to PID %d: %w", t.cfg.StopSignal, t.pid, err)
+	}
+	if signal {
+		if err := syscall.Kill(t.pid, t.cfg.StopSignal.Signal()); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("send %s to PID %d: %w", t.cfg.StopSignal, t.pid, err)
+		}
 	}
 
+	// The wait for the exit gets its own stop timeout, after the stop program's.
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.StopTimeout.D())
+	defer cancel()
 	if t.waitGone(ctx) {
 		return nil
 	}

@@ -33,7 +33,13 @@ func (s *Supervisor) openServiceFiles() {
 }
 
 func (s *Supervisor) listenNotify(svc *service) {
-	dir := filepath.Join(s.cfg.StateDir, "notify")
+	// NOTIFY_SOCKET must be absolute: clients such as libsystemd's sd_notify reject a
+	// relative path, and a service resolves one from its own directory.
+	dir, err := filepath.Abs(filepath.Join(s.cfg.StateDir, "notify"))
+	if err != nil {
+		svc.log.Error("notify socket directory", "err", err)
+		return
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		svc.log.Error("create notify socket directory", "err", err)
 		return
@@ -85,12 +91,14 @@ func (s *Supervisor) processUp(ctx context.Context, svc *service, trigger string
 	svc.readyToken++
 	token := svc.readyToken
 	svc.restartedBeforeReady = restarted
+	svc.awaitingReady = true
 	svc.setState(StateStarting, fmt.Sprintf("%s; waiting for READY=1", trigger))
 	timeout := svc.cfg.StartTimeout.D()
 	s.after(timeout, func(ctx context.Context) {
-		if svc.readyToken != token || svc.state != StateStarting || svc.busy {
+		if svc.readyToken != token || !svc.awaitingReady || svc.busy {
 			return
 		}
+		svc.awaitingReady = false
 		msg := fmt.Sprintf("%s sent no READY=1 within its start timeout of %s", svc.cfg.Name, timeout)
 		svc.log.Warn("start timed out", "start_timeout", timeout, "pid", svc.pid)
 		s.emit(svc, alert.Event{Kind: alert.KindStartTimeout, Observed: "no READY=1 within " + timeout.String(),
@@ -131,8 +139,9 @@ func (s *Supervisor) handleNotify(ctx context.Context, svc *service, m notify.Me
 		return // From a process that tend is stopping, or that is not monitored.
 	}
 	svc.log.Debug("notify message", "pid", m.PID, "message", m.Raw)
-	if m.Ready() && svc.state == StateStarting && svc.waiting == nil {
+	if m.Ready() && svc.awaitingReady {
 		svc.readyToken++
+		svc.awaitingReady = false
 		s.markRunning(ctx, svc, "READY=1 received", svc.restartedBeforeReady)
 	}
 	if m.Watchdog() && svc.state == StateRunning && svc.watchdog != nil {

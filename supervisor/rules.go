@@ -27,6 +27,9 @@ func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Sna
 	} else if svc.state != StateRunning {
 		svc.setState(StateRunning, "monitoring the host")
 	}
+	if svc.awaitingReady {
+		return // The start timeout decides, not the rules.
+	}
 	reason := svc.reason
 	if svc.state == StateRunning {
 		reason = ""
@@ -138,6 +141,8 @@ func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 	svc.log.Debug("probe done", "check", p.check.name, "ok", p.result.OK,
 		"duration", p.result.Duration, "reason", p.result.Reason)
 	if !p.result.OK && svc.startPeriod(time.Now()) {
+		svc.log.Info("probe failed within the start timeout; not counted", "check", p.check.name,
+			"reason", p.result.Reason, "start_timeout", svc.cfg.StartTimeout)
 		return // The service may not listen yet.
 	}
 	s.record(ctx, svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
@@ -154,6 +159,13 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		}
 	}
 	if ok {
+		cs.passes++
+		if cs.failing && cs.cfg.Type == config.CheckProcess && cs.passes < 2 {
+			// A process seen once may be a crash loop between two exits: its recovery
+			// is announced when a second cycle still finds it.
+			cs.fails = 0
+			return
+		}
 		if cs.failing {
 			svc.log.Info("check recovered", "check", cs.name)
 			s.emit(svc, alert.Event{
@@ -165,7 +177,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		return
 	}
 
-	cs.fails++
+	cs.fails, cs.passes = cs.fails+1, 0
 	svc.log.Info("check failed", "check", cs.name, "reason", reason,
 		"failures", cs.fails, "for_cycles", cs.cfg.ForCycles)
 	if cs.failuresCounted() < cs.cfg.ForCycles {
@@ -207,13 +219,16 @@ func (s *Supervisor) restartAllowed(svc *service) bool {
 		}
 	}
 	svc.restartCycles = recent
-	if len(recent) < limit.Restarts {
+	svc.resetStreakIfStable(time.Now())
+	// Backoff spreads a crash loop over many cycles, so restarts in a row without the
+	// service staying up for stable_after count against the limit too.
+	if len(recent) < limit.Restarts && svc.restartStreak < limit.Restarts {
 		svc.restartCycles = append(svc.restartCycles, s.cycle)
 		return true
 	}
 
-	msg := fmt.Sprintf("restart limit reached (%d restarts within %d cycles); %s is no longer monitored",
-		limit.Restarts, limit.Cycles, svc.cfg.Name)
+	msg := fmt.Sprintf("restart limit reached (%d restarts within %d cycles, or in a row without staying up "+
+		"for %s); %s is no longer monitored", limit.Restarts, limit.Cycles, svc.cfg.StableAfter, svc.cfg.Name)
 	svc.log.Error("restart limit reached", "restarts", limit.Restarts, "cycles", limit.Cycles)
 	svc.setState(StateUnmonitored, msg)
 	svc.pending = nil
@@ -240,7 +255,7 @@ func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
 	if exit.Signal == int(syscall.SIGKILL) && svc.oomKillsAtStart >= 0 && readOOMKills(s.opts.ProcDir) > svc.oomKillsAtStart {
 		exit.OOM = true
 	}
-	svc.lastExit, svc.started = &exit, time.Time{}
+	svc.lastExit, svc.started, svc.awaitingReady = &exit, time.Time{}, false
 	reason := "process exited: " + exit.Status
 	if exit.OOM {
 		reason += ", likely by the kernel's OOM killer"

@@ -94,16 +94,24 @@ type service struct {
 	// whether that wait follows a restart, whose dependents restart once it is ready.
 	readyToken           uint64
 	restartedBeforeReady bool
+	// awaitingReady is true from the start of a notify service until READY=1, its
+	// start timeout, or the next action.
+	awaitingReady bool
 	// watchdog is the timer of the watchdog interval; watchdogToken changes when a
 	// WATCHDOG=1 or a stop cancels it.
 	watchdog      *time.Timer
 	watchdogToken uint64
-	// watcher watches the main process of an external service through a pidfd.
+	// watcher watches the main process of an external service through a pidfd, and
+	// exe is the program that process runs, to tell a reload from a wrong pidfile.
 	watcher *procwatch.Watcher
+	exe     string
 	// savedPID and savedTicks identify the process that the state file recorded for
 	// an owned service.
 	savedPID   int
 	savedTicks uint64
+	// actionFailing is true from a failed action until an action succeeds, so that a
+	// run of failures sends one alert.
+	actionFailing bool
 	// changed is true when state worth saving changed since the state file was written.
 	changed bool
 }
@@ -112,8 +120,8 @@ type service struct {
 type checkState struct {
 	cfg  config.Check
 	name string
-	// fails counts consecutive failed observations.
-	fails int
+	// fails counts consecutive failed observations, passes consecutive passed ones.
+	fails, passes int
 	// failing is true from the failure alert until the recovery alert.
 	failing  bool
 	inFlight bool

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"tend/alert"
@@ -25,6 +29,7 @@ func (s *Supervisor) watchExternal(svc *service) {
 		_ = svc.watcher.Close()
 		svc.watcher = nil
 	}
+	svc.exe = readExe(s.opts.ProcDir, svc.pid)
 	w, err := procwatch.Watch(svc.pid, svc.startTicks)
 	if err != nil {
 		if !errors.Is(err, procwatch.ErrUnsupported) {
@@ -63,8 +68,17 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 		svc.log.Error("read process table", "err", err)
 		return
 	}
-	oldPID := svc.pid
+	oldPID, oldExe := svc.pid, svc.exe
 	reason := svc.identify(snap)
+	if reason == "" {
+		if exe := readExe(s.opts.ProcDir, svc.pid); !sameProgram(oldExe, exe) {
+			// A reload starts the same program again. Another program in the pidfile is
+			// a pidfile that was rewritten by mistake, and that process is never taken
+			// for the service, let alone signalled.
+			reason = fmt.Sprintf("the pidfile now names PID %d (%s), not a new %s", svc.pid, exe, oldExe)
+			svc.pid, svc.startTicks = 0, 0
+		}
+	}
 	if reason == "" {
 		svc.log.Info("main process changed", "old_pid", oldPID, "pid", svc.pid)
 		s.emit(svc, alert.Event{
@@ -84,4 +98,21 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 	}
 	svc.started = time.Time{}
 	s.processFailed(ctx, svc, fmt.Sprintf("PID %d exited; %s", oldPID, reason))
+}
+
+// readExe returns the program that pid runs, without the " (deleted)" that the kernel
+// adds once the file was replaced, as a package upgrade does. It returns "" when the
+// link cannot be read.
+func readExe(procDir string, pid int) string {
+	exe, err := os.Readlink(filepath.Join(procDir, strconv.Itoa(pid), "exe"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(exe, " (deleted)")
+}
+
+// sameProgram reports whether two programs read by readExe are the same program, or
+// whether one of them is unknown.
+func sameProgram(a, b string) bool {
+	return a == "" || b == "" || filepath.Base(a) == filepath.Base(b)
 }
