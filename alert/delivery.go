@@ -21,6 +21,9 @@ type delivery struct {
 	// lastWarned is the logKey of the last failure logged at Warn. A success clears it,
 	// so the first failure of the next outage is logged again.
 	lastWarned string
+	// lastFailover is the logKey of the server failures last logged for a message
+	// that a later server delivered.
+	lastFailover string
 	// stuck contains files that are done with but could not be removed or moved. They
 	// are skipped, so a delivered message is not sent twice in this Run.
 	stuck map[string]bool
@@ -100,12 +103,13 @@ func (d *delivery) handle(ctx context.Context, name string) (wait time.Duration,
 
 func (d *delivery) deliver(ctx context.Context, name string, ev Event) (wait time.Duration, done bool) {
 	now := d.n.now()
-	err := d.n.mailer.send(ctx, ev, now)
+	result, err := d.n.mailer.deliver(ctx, ev, now)
 	if err == nil {
 		d.n.setLastError(nil)
 		d.lastWarned = ""
+		d.logFailover(ev, result)
 		d.n.log.Info("alert sent", "service", ev.Service, "kind", ev.Kind, "id", ev.ID,
-			"attempt", d.attempt, "delay", now.Sub(ev.Time).Round(time.Millisecond))
+			"attempt", d.attempt, "server", result.server, "delay", now.Sub(ev.Time).Round(time.Millisecond))
 		d.finish(name)
 		return 0, true
 	}
@@ -121,6 +125,23 @@ func (d *delivery) deliver(ctx context.Context, name string, ev Event) (wait tim
 		return 0, true
 	}
 	return d.retry(ev, err), false
+}
+
+// logFailover logs at Warn that servers failed before result.server accepted the
+// message, when their failures differ from those logged last. A delivery through the
+// first server clears the memory, so the next failover is logged again.
+func (d *delivery) logFailover(ev Event, result sent) {
+	if result.skipped == nil {
+		d.lastFailover = ""
+		return
+	}
+	key := logKey(result.skipped)
+	if key == d.lastFailover {
+		return
+	}
+	d.lastFailover = key
+	d.n.log.Warn("mail server failed, a later server delivered the alert", "service", ev.Service,
+		"kind", ev.Kind, "id", ev.ID, "server", result.server, "err", result.skipped)
 }
 
 // retry logs a temporary failure, at Warn only when it differs from the last one
@@ -152,12 +173,13 @@ func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
 	if err != nil {
 		d.stuck[name] = true
 		d.n.log.Error("alert rejected, moving it to dead letters failed", "service", ev.Service,
-			"kind", ev.Kind, "id", ev.ID, "code", de.Code, "err", de, "move_err", err)
+			"kind", ev.Kind, "id", ev.ID, "server", de.Server, "code", de.Code, "err", de,
+			"move_err", err)
 		return
 	}
 	d.n.log.Error("alert rejected, moved to dead letters", "service", ev.Service,
-		"kind", ev.Kind, "id", ev.ID, "attempt", d.attempt, "code", de.Code, "path", path,
-		"err", de)
+		"kind", ev.Kind, "id", ev.ID, "attempt", d.attempt, "server", de.Server, "code", de.Code,
+		"path", path, "err", de)
 }
 
 // finish removes a file whose event was delivered or logged.

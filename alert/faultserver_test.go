@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
 	"net"
 	"net/mail"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,9 +28,10 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// SMTP steps a fault can hit. stepData is the reply to the end of the data, after the
-// server has read the whole message.
+// SMTP steps a fault can hit. stepEHLO is the reply to EHLO, stepData the reply to the
+// end of the data, after the server has read the whole message.
 const (
+	stepEHLO = "ehlo"
 	stepAuth = "auth"
 	stepMail = "mail"
 	stepRcpt = "rcpt"
@@ -56,6 +63,8 @@ type received struct {
 	body      string
 	tls       bool
 	username  string
+	// mechanism is the SASL mechanism the client authenticated with, or empty.
+	mechanism string
 }
 
 // faultServer is an SMTP server on 127.0.0.1 built on go-smtp, whose replies the test
@@ -78,9 +87,14 @@ type faultServerConfig struct {
 	tls *tls.Config
 	// implicitTLS makes the listener speak TLS from the first byte, with tls.
 	implicitTLS bool
-	// username and password, when set, are the only credentials AUTH PLAIN accepts,
-	// and MAIL requires authentication.
+	// username and password, when set, are the only credentials AUTH accepts, and
+	// MAIL requires authentication.
 	username, password string
+	// mechanisms are the SASL mechanisms offered when username is set, PLAIN when
+	// empty. PLAIN, LOGIN and CRAM-MD5 are implemented.
+	mechanisms []string
+	// insecureAuth offers AUTH also on a connection without TLS.
+	insecureAuth bool
 }
 
 func startFaultServer(t *testing.T, cfg faultServerConfig) *faultServer {
@@ -93,9 +107,13 @@ func startFaultServer(t *testing.T, cfg faultServerConfig) *faultServer {
 	fs.port = l.Addr().(*net.TCPAddr).Port
 
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		if err := fs.hit(stepEHLO); err != nil {
+			return nil, err
+		}
 		return &faultSession{server: fs, conn: c, cfg: &cfg}, nil
 	}))
 	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = cfg.insecureAuth
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -156,12 +174,13 @@ func (fs *faultServer) attempts() []string {
 
 // faultSession is one SMTP connection to the fault server.
 type faultSession struct {
-	server   *faultServer
-	conn     *smtp.Conn
-	cfg      *faultServerConfig
-	username string
-	from     string
-	to       []string
+	server    *faultServer
+	conn      *smtp.Conn
+	cfg       *faultServerConfig
+	username  string
+	mechanism string
+	from      string
+	to        []string
 }
 
 // apply turns a fault's error into the session's reply: the error itself, or a closed
@@ -175,23 +194,86 @@ func (s *faultSession) apply(step string) error {
 }
 
 func (s *faultSession) AuthMechanisms() []string {
-	if s.cfg.username == "" {
+	switch {
+	case s.cfg.username == "":
 		return nil
+	case len(s.cfg.mechanisms) == 0:
+		return []string{sasl.Plain}
 	}
-	return []string{sasl.Plain}
+	return s.cfg.mechanisms
 }
 
-func (s *faultSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
+func (s *faultSession) Auth(mech string) (sasl.Server, error) {
+	check := func(username, password string) error {
 		if err := s.apply(stepAuth); err != nil {
 			return err
 		}
 		if username != s.cfg.username || password != s.cfg.password {
 			return smtp.ErrAuthFailed
 		}
-		s.username = username
+		s.username, s.mechanism = username, mech
 		return nil
-	}), nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, username, password string) error {
+			return check(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	case "CRAM-MD5":
+		return &cramMD5Server{password: s.cfg.password, check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// loginServer is the server side of SASL LOGIN, which go-sasl does not implement: it
+// prompts for the username and then the password, each in base64. A username sent as
+// the initial response skips the first prompt.
+type loginServer struct {
+	check    func(username, password string) error
+	username []byte
+}
+
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	switch {
+	case l.username == nil && response == nil:
+		return []byte("Username:"), false, nil
+	case l.username == nil:
+		l.username = response
+		return []byte("Password:"), false, nil
+	}
+	return nil, true, l.check(string(l.username), string(response))
+}
+
+// cramMD5Server is the server side of SASL CRAM-MD5 (RFC 2195), which go-sasl does not
+// implement: it sends a challenge and expects "username hex(HMAC-MD5(password,
+// challenge))".
+type cramMD5Server struct {
+	password  string
+	check     func(username, password string) error
+	challenge []byte
+}
+
+func (c *cramMD5Server) Next(response []byte) (challenge []byte, done bool, err error) {
+	if c.challenge == nil {
+		if len(response) > 0 {
+			return nil, true, smtpReply(501, "CRAM-MD5 takes no initial response")
+		}
+		c.challenge = fmt.Appendf(nil, "<%d.%d@localhost>", time.Now().UnixNano(), os.Getpid())
+		return c.challenge, false, nil
+	}
+	username, digest, ok := strings.Cut(string(response), " ")
+	if !ok {
+		return nil, true, smtp.ErrAuthFailed
+	}
+	mac := hmac.New(md5.New, []byte(c.password))
+	mac.Write(c.challenge)
+	if !hmac.Equal([]byte(digest), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+		return nil, true, smtp.ErrAuthFailed
+	}
+	// The digest proved the password, so check compares it with itself.
+	return nil, true, c.check(username, c.password)
 }
 
 func (s *faultSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -225,7 +307,7 @@ func (s *faultSession) Data(r io.Reader) error {
 	body, _ := io.ReadAll(msg.Body)
 	rec := received{
 		from: s.from, to: s.to, header: msg.Header, body: string(body),
-		messageID: msg.Header.Get("Message-Id"), username: s.username,
+		messageID: msg.Header.Get("Message-Id"), username: s.username, mechanism: s.mechanism,
 	}
 	_, rec.tls = s.conn.TLSConnectionState()
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -31,18 +33,22 @@ const (
 	// TLSNone sends everything in clear text.
 	TLSNone TLSMode = "none"
 	// TLSStartTLS connects in clear text and requires the server to offer STARTTLS. A
-	// server without it fails the attempt, so the message is never sent unencrypted.
+	// server without it fails, so the message is never sent unencrypted.
 	TLSStartTLS TLSMode = "starttls"
+	// TLSStartTLSOptional uses STARTTLS when the server offers it and clear text
+	// otherwise. Over clear text, PLAIN and LOGIN authentication are rejected unless the
+	// host is loopback (see isLoopback), so the password stays encrypted.
+	TLSStartTLSOptional TLSMode = "starttls_optional"
 	// TLSImplicit starts TLS before the first SMTP byte (SMTPS, usually port 465).
 	TLSImplicit TLSMode = "tls"
 )
 
-// ParseTLSMode returns the TLSMode named s: "none", "starttls" or "tls". Any other word
-// returns an error that lists the valid ones.
+// ParseTLSMode returns the TLSMode named s: "none", "starttls", "starttls_optional" or
+// "tls". Any other word returns an error that lists the valid ones.
 func ParseTLSMode(s string) (TLSMode, error) {
 	m := TLSMode(s)
 	if !m.valid() {
-		return "", fmt.Errorf("invalid TLS mode %q: want none, starttls or tls", s)
+		return "", fmt.Errorf("invalid TLS mode %q: want none, starttls, starttls_optional or tls", s)
 	}
 	return m, nil
 }
@@ -51,7 +57,7 @@ func ParseTLSMode(s string) (TLSMode, error) {
 func (m TLSMode) String() string { return string(m) }
 
 func (m TLSMode) valid() bool {
-	return m == TLSNone || m == TLSStartTLS || m == TLSImplicit
+	return m == TLSNone || m == TLSStartTLS || m == TLSStartTLSOptional || m == TLSImplicit
 }
 
 func (m TLSMode) defaultPort() int {
@@ -83,44 +89,63 @@ type Options struct {
 	RetryMax time.Duration
 }
 
-// MailOptions configure SMTP delivery.
+// MailOptions configure SMTP delivery: the servers, tried in order, and the addresses.
+//
+// Servers lists the servers. When it is empty, the fields from Host to TLSConfig
+// describe the only server, with the meaning of the ServerOptions fields of the same
+// names. Setting both is an error.
 type MailOptions struct {
-	// Host is the SMTP server's name or IP address. It is also the name its TLS
-	// certificate must carry, unless TLSConfig sets ServerName.
-	Host string
-	// Port defaults by TLS mode: 25 for none, 587 for starttls, 465 for tls.
-	Port int
-	// TLS defaults to TLSStartTLS.
-	TLS TLSMode
+	Servers []ServerOptions
 
-	// Username enables SMTP AUTH PLAIN when it is not empty. The password then goes
-	// over TLS only, so TLSNone with a username is accepted only for a loopback Host.
-	Username string
-	// Password is never logged and never part of an error text.
-	Password string
+	Host      string
+	Port      int
+	TLS       TLSMode
+	Auth      AuthMechanism
+	Username  string
+	Password  string
+	Timeout   time.Duration
+	TLSConfig *tls.Config
 
 	// From is the sender address, To the recipients: each a single RFC 5322 address
 	// such as "tend@example.com" or "Tend <tend@example.com>".
 	From string
 	To   []string
-
-	// Timeout bounds one delivery attempt as a whole: the dial, the TLS handshake and
-	// the SMTP dialogue. The default is DefaultMailTimeout.
-	Timeout time.Duration
-
-	// TLSConfig, when not nil, is used for TLS instead of a configuration that trusts
-	// the system's roots. Its ServerName defaults to Host.
-	TLSConfig *tls.Config
 }
 
-// LogValue returns the options without the password, so that logging a MailOptions
-// value never prints it.
+// LogValue returns the options without any password, so that logging a MailOptions
+// value never prints one. The only server of empty Servers appears as the fields of the
+// group, and the servers of Servers as the groups server1, server2 and so on.
 func (m MailOptions) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("host", m.Host), slog.Int("port", m.Port),
-		slog.String("tls", m.TLS.String()), slog.String("username", m.Username),
-		slog.String("from", m.From), slog.Any("to", m.To),
-		slog.Duration("timeout", m.Timeout))
+	var attrs []slog.Attr
+	if len(m.Servers) == 0 {
+		attrs = m.onlyServer().LogValue().Group()
+	}
+	for i, s := range m.Servers {
+		attrs = append(attrs, slog.Any("server"+strconv.Itoa(i+1), s))
+	}
+	attrs = append(attrs, slog.String("from", m.From), slog.Any("to", m.To))
+	return slog.GroupValue(attrs...)
+}
+
+// servers returns the servers in the order delivery tries them.
+func (m *MailOptions) servers() []ServerOptions {
+	if len(m.Servers) == 0 {
+		return []ServerOptions{m.onlyServer()}
+	}
+	return m.Servers
+}
+
+// onlyServer returns the server that the fields of m describe when Servers is empty.
+func (m *MailOptions) onlyServer() ServerOptions {
+	return ServerOptions{
+		Host: m.Host, Port: m.Port, TLS: m.TLS, Auth: m.Auth, Username: m.Username,
+		Password: m.Password, Timeout: m.Timeout, TLSConfig: m.TLSConfig,
+	}
+}
+
+func (m *MailOptions) setOnlyServer(s ServerOptions) {
+	m.Host, m.Port, m.TLS, m.Auth = s.Host, s.Port, s.TLS, s.Auth
+	m.Username, m.Password, m.Timeout, m.TLSConfig = s.Username, s.Password, s.Timeout, s.TLSConfig
 }
 
 // validate checks o and fills in defaults.
@@ -153,50 +178,29 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// validate checks m and fills in defaults. It never puts the password in an error.
+// validate checks m and fills in defaults. It never puts a password in an error.
 func (m *MailOptions) validate() error {
-	if m.Host == "" {
-		return errors.New("host is empty")
-	}
-	if m.TLS == "" {
-		m.TLS = TLSStartTLS
-	}
-	if !m.TLS.valid() {
-		return fmt.Errorf("invalid TLS mode %q: want none, starttls or tls", m.TLS)
-	}
-	if m.Port == 0 {
-		m.Port = m.TLS.defaultPort()
-	}
-	if m.Port < 1 || m.Port > 65535 {
-		return fmt.Errorf("invalid port %d: want 1 to 65535", m.Port)
-	}
-	if m.Timeout < 0 {
-		return fmt.Errorf("negative timeout %s", m.Timeout)
-	}
-	if m.Timeout == 0 {
-		m.Timeout = DefaultMailTimeout
-	}
-	if err := m.validateAuth(); err != nil {
-		return err
-	}
-	return m.validateAddresses()
-}
-
-func (m *MailOptions) validateAuth() error {
-	if m.Username == "" {
-		if m.Password != "" {
-			return errors.New("password is set but username is empty")
+	if len(m.Servers) == 0 {
+		s := m.onlyServer()
+		if err := s.validate(); err != nil {
+			return err
 		}
-		return nil
+		m.setOnlyServer(s)
+		return m.validateAddresses()
 	}
-	if m.Password == "" {
-		return fmt.Errorf("username %q is set but password is empty", m.Username)
+
+	if m.onlyServer() != (ServerOptions{}) {
+		return errors.New("both Servers and the server fields (Host, Port, TLS, Auth, Username, " +
+			"Password, Timeout, TLSConfig) are set: describe every server in Servers")
 	}
-	if m.TLS == TLSNone && !isLoopback(m.Host) {
-		return fmt.Errorf("username is set with TLS mode none on %s, which would send the password "+
-			"in clear text: use starttls or tls", m.Host)
+	servers := slices.Clone(m.Servers)
+	for i := range servers {
+		if err := servers[i].validate(); err != nil {
+			return fmt.Errorf("server %d (%s): %w", i+1, servers[i].Host, err)
+		}
 	}
-	return nil
+	m.Servers = servers
+	return m.validateAddresses()
 }
 
 func (m *MailOptions) validateAddresses() error {
@@ -214,8 +218,8 @@ func (m *MailOptions) validateAddresses() error {
 	return nil
 }
 
-// isLoopback reports whether host is one of the names for which go-mail's PLAIN
-// authentication (v0.8.1, smtp/auth.go) sends the password without TLS.
+// isLoopback reports whether host is one of the names to which PLAIN and LOGIN may send
+// the password without TLS. go-mail v0.8.1 (smtp/auth.go) accepts the same names.
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }

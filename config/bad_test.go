@@ -119,7 +119,7 @@ func badCases() []badCase {
 		{
 			name: "mail-clear-text",
 			want: []string{
-				`tend.toml:3: mail.tls: none would send the password in clear text to smtp.example.com: use starttls or tls, or a server on localhost`,
+				`tend.toml:3: mail.tls: none would send the password in clear text to smtp.example.com: use starttls or tls, auth = "cram-md5", or a server on localhost`,
 				`tend.toml:8: mail.timeout: 0s is too short: want a duration greater than 0`,
 			},
 		},
@@ -133,7 +133,7 @@ func badCases() []badCase {
 		{
 			name: "mail-missing-keys",
 			want: []string{
-				`tend.toml:2: mail.host: missing: want the SMTP server's host name or IP address`,
+				`tend.toml:2: mail.host: missing: want the SMTP server's host name or IP address, or [[mail.server]] entries`,
 				`tend.toml:2: mail.from: missing: want the sender address, such as "tend@example.com"`,
 				`tend.toml:2: mail.to: missing: want an array of recipient addresses, such as ["ops@example.com"]`,
 			},
@@ -148,6 +148,32 @@ func badCases() []badCase {
 			name: "mail-password-without-username",
 			want: []string{
 				`tend.toml:3: mail.password: set without username: add username, or remove password`,
+			},
+		},
+		{
+			name: "mail-server-keys",
+			want: []string{
+				`tend.toml:5: mail.server 1 host: missing: want the SMTP server's host name or IP address`,
+				`tend.toml:7: mail.server 1 tls: unknown TLS mode "ssl": want none, starttls, starttls_optional or tls`,
+				`tend.toml:11: mail.server 2 auth: unknown auth mechanism "digest-md5": want auto, plain, login or cram-md5`,
+				`tend.toml:14: mail.server 2 sender: unknown key: allowed keys are host, port, tls, auth, username, password, password_env, password_file and timeout`,
+				`tend.toml:18: mail.server 3 tls: none would send the password in clear text to smtp3.example.com: use starttls or tls, auth = "cram-md5", or a server on localhost`,
+				`tend.toml:30: mail.server 4 timeout: 0s is too short: want a duration greater than 0`,
+				`tend.toml:34: mail.server 5 auth: set without username: add username, or remove auth`,
+			},
+		},
+		{
+			name: "mail-servers-empty",
+			want: []string{
+				`tend.toml:2: mail.server: empty: want at least one [[mail.server]] entry`,
+			},
+		},
+		{
+			name: "mail-servers-mixed",
+			want: []string{
+				`tend.toml:2: mail.host: cannot be combined with [[mail.server]]: set host in each [[mail.server]] entry, or remove the entries`,
+				`tend.toml:3: mail.username: cannot be combined with [[mail.server]]: set username in each [[mail.server]] entry, or remove the entries`,
+				`tend.toml:4: mail.password: cannot be combined with [[mail.server]]: set password in each [[mail.server]] entry, or remove the entries`,
 			},
 		},
 		{

@@ -63,11 +63,30 @@ type Config struct {
 
 // Mail contains the SMTP settings for alert delivery.
 type Mail struct {
+	// Servers lists the SMTP servers in the order delivery tries them: the one that
+	// the server keys of the [mail] table describe, or one per [[mail.server]] entry.
+	// It has at least one entry.
+	Servers []MailServer
+
+	// From and To are addresses as net/mail parses them, display names allowed.
+	// To contains at least one address.
+	From string
+	To   []string
+
+	// Pos is the position of the [mail] header.
+	Pos Position
+}
+
+// MailServer is one SMTP server of Mail.
+type MailServer struct {
 	Host string
 	// Port is 25 for TLSNone, 587 for TLSStartTLS and 465 for TLSImplicit unless the
 	// port key sets it.
 	Port int
 	TLS  TLSMode
+	// TLSOptional is set by tls = "starttls_optional". TLS is TLSStartTLS then, and a
+	// server that does not offer STARTTLS receives the mail in clear text.
+	TLSOptional bool
 
 	// Username is empty when the server takes mail without authentication. When it is
 	// set, Password is set too.
@@ -75,14 +94,14 @@ type Mail struct {
 	// Password is resolved from password_env or password_file when one of them is set,
 	// and from the password key otherwise. It is masked when printed.
 	Password Secret
+	// Auth is the SMTP AUTH mechanism used when Username is set. It is MailAuthAuto
+	// unless the auth key sets it.
+	Auth MailAuth
 
-	// From and To are addresses as net/mail parses them, display names allowed.
-	// To contains at least one address.
-	From    string
-	To      []string
 	Timeout Duration
 
-	// Pos is the position of the [mail] header.
+	// Pos is the position of the [[mail.server]] entry, or of the [mail] header when
+	// the server keys are in the [mail] table.
 	Pos Position
 }
 

@@ -97,11 +97,13 @@ func TestLoadGood(t *testing.T) {
 		Hostname: "web1",
 		Alerts:   defaultAlerts(),
 		Mail: &Mail{
-			Host: "smtp.example.com", Port: 465, TLS: TLSImplicit,
-			Username: "tend", Password: NewSecret("correct horse battery staple"),
+			Servers: []MailServer{{
+				Host: "smtp.example.com", Port: 465, TLS: TLSImplicit, Auth: MailAuthAuto,
+				Username: "tend", Password: NewSecret("correct horse battery staple"),
+				Timeout: Duration(DefaultMailTimeout), Pos: at(main, 13),
+			}},
 			From: "Tend <tend@example.com>", To: []string{"ops@example.com", "oncall@example.com"},
-			Timeout: Duration(DefaultMailTimeout),
-			Pos:     at(main, 13),
+			Pos: at(main, 13),
 		},
 		// The main file's services first, then the drop-ins in lexical order.
 		Services: []Service{caddy, puma, sidekiq, redisService, postgres},
@@ -110,9 +112,8 @@ func TestLoadGood(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Mail, want.Mail) {
 		t.Errorf("Load: Mail =\n%+v\nwant\n%+v", cfg.Mail, want.Mail)
 	}
-	if cfg.Mail.Password.Value() != want.Mail.Password.Value() {
-		t.Errorf("Load: Mail.Password.Value() = %q, want %q",
-			cfg.Mail.Password.Value(), want.Mail.Password.Value())
+	if got := cfg.Mail.Servers[0].Password.Value(); got != "correct horse battery staple" {
+		t.Errorf("Load: Mail.Servers[0].Password.Value() = %q, want %q", got, "correct horse battery staple")
 	}
 	if len(cfg.Services) != len(want.Services) {
 		t.Fatalf("Load: %d services, want %d: %+v", len(cfg.Services), len(want.Services), cfg.Services)
@@ -183,9 +184,12 @@ address = "127.0.0.1:8080"
 		Hostname: hostname,
 		Alerts:   defaultAlerts(),
 		Mail: &Mail{
-			Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS,
+			Servers: []MailServer{{
+				Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: MailAuthAuto,
+				Timeout: Duration(DefaultMailTimeout), Pos: Position{File: path, Line: 2},
+			}},
 			From: "tend@example.com", To: []string{"ops@example.com"},
-			Timeout: Duration(DefaultMailTimeout), Pos: Position{File: path, Line: 2},
+			Pos: Position{File: path, Line: 2},
 		},
 		Services: []Service{service},
 	}
@@ -206,6 +210,7 @@ func TestLoadMailPort(t *testing.T) {
 		{name: "none", keys: `tls = "none"`, want: 25},
 		{name: "starttls", keys: `tls = "starttls"`, want: 587},
 		{name: "tls", keys: `tls = "tls"`, want: 465},
+		{name: "starttls_optional", keys: `tls = "starttls_optional"`, want: 587},
 		{name: "default", keys: ``, want: 587},
 		{name: "explicit", keys: "tls = \"tls\"\nport = 2465", want: 2465},
 	}
@@ -220,8 +225,8 @@ to = ["ops@example.com"]
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if cfg.Mail.Port != tt.want {
-				t.Errorf("Load: Mail.Port = %d, want %d", cfg.Mail.Port, tt.want)
+			if got := cfg.Mail.Servers[0].Port; got != tt.want {
+				t.Errorf("Load: Mail.Servers[0].Port = %d, want %d", got, tt.want)
 			}
 		})
 	}
@@ -253,8 +258,8 @@ to = ["ops@example.com"]
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got := cfg.Mail.Password.Value(); got != tt.want {
-				t.Errorf("Load: Mail.Password.Value() = %q, want %q", got, tt.want)
+			if got := cfg.Mail.Servers[0].Password.Value(); got != tt.want {
+				t.Errorf("Load: Mail.Servers[0].Password.Value() = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,42 +1,106 @@
 package config
 
 import (
+	"fmt"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 )
 
+// mailServerKeys are the keys of one SMTP server, in the [mail] table or in a
+// [[mail.server]] entry.
+var mailServerKeys = []string{
+	"host", "port", "tls", "auth", "username", "password", "password_env", "password_file", "timeout",
+}
+
 // decodeMail decodes the [mail] table of the main file.
 func (l *loader) decodeMail(t *table) *Mail {
-	m := &Mail{
-		TLS:     DefaultMailTLS,
-		Timeout: Duration(DefaultMailTimeout),
-		Pos:     Position{File: t.f.name, Line: t.line()},
-	}
-	t.rejectUnknown("host", "port", "tls", "username", "password", "password_env", "password_file",
-		"from", "to", "timeout")
+	m := &Mail{Pos: Position{File: t.f.name, Line: t.line()}}
+	t.rejectUnknown(append(slices.Clone(mailServerKeys), "server", "from", "to")...)
 
-	if !t.has("host") {
-		t.missing("host", "the SMTP server's host name or IP address")
-	} else if t.str("host", &m.Host) && m.Host == "" {
-		t.errorf("host", "empty: want the SMTP server's host name or IP address")
+	if t.has("server") {
+		m.Servers = l.decodeMailServers(t)
+	} else {
+		s := l.decodeMailServer(t, "the SMTP server's host name or IP address, or [[mail.server]] entries")
+		m.Servers = []MailServer{s}
 	}
-	t.text("tls", &m.TLS, `"starttls"`)
-	m.Port = m.TLS.DefaultPort()
-	if t.integer("port", &m.Port) && (m.Port < 1 || m.Port > 65535) {
-		t.errorf("port", "%d is out of range: want a port from 1 to 65535", m.Port)
-	}
-	decodeTimeout(t, "timeout", &m.Timeout)
-
-	l.decodeCredentials(t, m)
 	decodeAddresses(t, m)
 	return m
 }
 
-// decodeCredentials decodes the username and the one key that gives the password.
-func (l *loader) decodeCredentials(t *table, m *Mail) {
-	if t.str("username", &m.Username) && m.Username == "" {
+// decodeMailServers decodes the [[mail.server]] entries of the [mail] table t, and
+// rejects the server keys in t itself.
+func (l *loader) decodeMailServers(t *table) []MailServer {
+	for _, key := range mailServerKeys {
+		if t.has(key) {
+			t.errorf(key, "cannot be combined with [[mail.server]]: set %s in each [[mail.server]] "+
+				"entry, or remove the entries", key)
+		}
+	}
+	if isEmptyArray(t.values["server"]) {
+		t.errorf("server", "empty: want at least one [[mail.server]] entry")
+		return nil
+	}
+
+	var servers []MailServer
+	for i, entry := range t.entries("server", "[[mail.server]]") {
+		entry.prefix = fmt.Sprintf("%sserver %d ", t.prefix, i+1)
+		entry.rejectUnknown(mailServerKeys...)
+		servers = append(servers, l.decodeMailServer(entry, "the SMTP server's host name or IP address"))
+	}
+	return servers
+}
+
+// decodeMailServer decodes the server keys of t. wantHost describes the host key in
+// the error when it is missing.
+func (l *loader) decodeMailServer(t *table, wantHost string) MailServer {
+	s := MailServer{
+		TLS:     DefaultMailTLS,
+		Auth:    MailAuthAuto,
+		Timeout: Duration(DefaultMailTimeout),
+		Pos:     Position{File: t.f.name, Line: t.line()},
+	}
+	if !t.has("host") {
+		t.missing("host", wantHost)
+	} else if t.str("host", &s.Host) && s.Host == "" {
+		t.errorf("host", "empty: want the SMTP server's host name or IP address")
+	}
+	decodeMailTLS(t, &s)
+	s.Port = s.TLS.DefaultPort()
+	if t.integer("port", &s.Port) && (s.Port < 1 || s.Port > 65535) {
+		t.errorf("port", "%d is out of range: want a port from 1 to 65535", s.Port)
+	}
+	decodeTimeout(t, "timeout", &s.Timeout)
+
+	l.decodeCredentials(t, &s)
+	return s
+}
+
+// decodeMailTLS decodes the tls key, which takes the words of TLSMode and
+// "starttls_optional".
+func decodeMailTLS(t *table, s *MailServer) {
+	var word string
+	if !t.str("tls", &word) {
+		return
+	}
+	if word == "starttls_optional" {
+		s.TLS, s.TLSOptional = TLSStartTLS, true
+		return
+	}
+	if err := s.TLS.UnmarshalText([]byte(word)); err != nil {
+		t.errorf("tls", "unknown TLS mode %q: want none, starttls, starttls_optional or tls", word)
+	}
+}
+
+// decodeCredentials decodes the username, the auth mechanism and the one key that
+// gives the password.
+func (l *loader) decodeCredentials(t *table, s *MailServer) {
+	if t.str("username", &s.Username) && s.Username == "" {
 		t.errorf("username", "empty: leave the key out when the server needs no authentication")
+	}
+	if t.text("auth", &s.Auth, `"auto"`) && !t.has("username") {
+		t.errorf("auth", "set without username: add username, or remove auth")
 	}
 
 	var sources []string
@@ -46,7 +110,7 @@ func (l *loader) decodeCredentials(t *table, m *Mail) {
 		}
 	}
 	if len(sources) == 0 {
-		if m.Username != "" {
+		if s.Username != "" {
 			t.errorf("username", "set without a password: add password, password_env or password_file, "+
 				"or remove username")
 		}
@@ -59,16 +123,17 @@ func (l *loader) decodeCredentials(t *table, m *Mail) {
 	}
 
 	if password, ok := l.readPassword(t, sources[0]); ok {
-		m.Password = NewSecret(password)
+		s.Password = NewSecret(password)
 	}
 	if !t.has("username") {
 		// The alert package authenticates only with a username, so the password would
 		// go unused.
 		t.errorf(sources[0], "set without username: add username, or remove %s", sources[0])
 	}
-	if m.Username != "" && m.TLS == TLSNone && !isLoopback(m.Host) {
+	// CRAM-MD5 sends a digest of the password, never the password itself.
+	if s.Username != "" && s.TLS == TLSNone && s.Auth != MailAuthCRAMMD5 && !isLoopback(s.Host) {
 		t.errorf("tls", "none would send the password in clear text to %s: use starttls or tls, "+
-			"or a server on localhost", m.Host)
+			`auth = "cram-md5", or a server on localhost`, s.Host)
 	}
 }
 
@@ -147,4 +212,43 @@ func decodeAddresses(t *table, m *Mail) {
 			t.f.add(t.itemLine("to", i), t.keyName("to"), "item %d: invalid address %q: %v", i+1, address, err)
 		}
 	}
+}
+
+// MailAuth is the SMTP AUTH mechanism of a mail server. The zero value is invalid.
+type MailAuth int
+
+// SMTP AUTH mechanisms, written auto, plain, login and cram-md5.
+const (
+	// MailAuthAuto uses the strongest of CRAM-MD5, PLAIN and LOGIN that the server
+	// offers.
+	MailAuthAuto MailAuth = iota + 1
+	// MailAuthPlain is PLAIN (RFC 4616).
+	MailAuthPlain
+	// MailAuthLogin is LOGIN.
+	MailAuthLogin
+	// MailAuthCRAMMD5 is CRAM-MD5 (RFC 2195).
+	MailAuthCRAMMD5
+)
+
+// String returns the word for a: auto, plain, login or cram-md5.
+func (a MailAuth) String() string {
+	switch a {
+	case MailAuthAuto:
+		return "auto"
+	case MailAuthPlain:
+		return "plain"
+	case MailAuthLogin:
+		return "login"
+	case MailAuthCRAMMD5:
+		return "cram-md5"
+	}
+	return fmt.Sprintf("MailAuth(%d)", int(a))
+}
+
+// MarshalText returns the word for a.
+func (a MailAuth) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText parses auto, plain, login or cram-md5.
+func (a *MailAuth) UnmarshalText(text []byte) error {
+	return parseWord(a, "auth mechanism", text, MailAuthAuto, MailAuthPlain, MailAuthLogin, MailAuthCRAMMD5)
 }

@@ -260,9 +260,10 @@ func TestSignalUnmarshalText(t *testing.T) {
 
 func TestSecretMasked(t *testing.T) {
 	const password = "hunter2"
-	m := Mail{Host: "smtp.example.com", Username: "tend", Password: NewSecret(password)}
+	server := MailServer{Host: "smtp.example.com", Username: "tend", Password: NewSecret(password)}
+	m := Mail{Servers: []MailServer{server}}
 	var logged bytes.Buffer
-	slog.New(slog.NewTextHandler(&logged, nil)).Info("mail", "password", m.Password, "mail", m)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("mail", "password", server.Password, "mail", m)
 	jsonText, err := json.Marshal(m)
 	if err != nil {
 		t.Fatalf("json.Marshal: %v", err)
@@ -274,14 +275,14 @@ func TestSecretMasked(t *testing.T) {
 		"%#v of Mail":          fmt.Sprintf("%#v", m),
 		"%v of *Mail":          fmt.Sprintf("%v", &m),
 		"%+v of *Mail":         fmt.Sprintf("%+v", &m),
-		"%v of Secret":         fmt.Sprintf("%v", m.Password),
-		"%s of Secret":         fmt.Sprintf("%s", m.Password),
-		"%q of Secret":         fmt.Sprintf("%q", m.Password),
-		"%x of Secret":         fmt.Sprintf("%x", m.Password),
-		"%d of Secret":         fmt.Sprintf("%d", m.Password),
-		"%#v of Secret":        fmt.Sprintf("%#v", m.Password),
-		"String of Secret":     m.Password.String(),
-		"GoString of Secret":   m.Password.GoString(),
+		"%v of Secret":         fmt.Sprintf("%v", server.Password),
+		"%s of Secret":         fmt.Sprintf("%s", server.Password),
+		"%q of Secret":         fmt.Sprintf("%q", server.Password),
+		"%x of Secret":         fmt.Sprintf("%x", server.Password),
+		"%d of Secret":         fmt.Sprintf("%d", server.Password),
+		"%#v of Secret":        fmt.Sprintf("%#v", server.Password),
+		"String of Secret":     server.Password.String(),
+		"GoString of Secret":   server.Password.GoString(),
 		"json.Marshal of Mail": string(jsonText),
 		"slog line":            logged.String(),
 	}
@@ -295,7 +296,7 @@ func TestSecretMasked(t *testing.T) {
 			}
 		})
 	}
-	if got := m.Password.Value(); got != password {
+	if got := server.Password.Value(); got != password {
 		t.Errorf("Value() = %q, want %q", got, password)
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -125,5 +127,31 @@ action = "restart"
 	after := readState(t, dir).Services["worker"]
 	if len(after.History) != 1 || after.History[0].Trigger != before.History[0].Trigger {
 		t.Errorf("history after the restart of tend: %+v, want %+v", after.History, before.History)
+	}
+}
+
+// A second tend on the same state directory refuses to start, so that no service is
+// started twice.
+func TestSecondTendRefused(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, mp, `[[service]]
+name = "worker"
+command = ["sleep", "1000"]
+`)
+	first := startTend(t, cfg)
+	second := exec.Command(tendBinary, "run", "--config", cfg)
+	out, err := second.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("second tend: err %v, want exit status 1; output:\n%s", err, out)
+	}
+	want := fmt.Sprintf("another tend (PID %d) runs with state directory %s", first.cmd.Process.Pid,
+		filepath.Join(dir, "state"))
+	if !strings.Contains(string(out), want) {
+		t.Errorf("second tend output:\n%s\nwant it to contain %q", out, want)
+	}
+	if pids := markedLive(dir, "worker"); len(pids) != 1 {
+		t.Errorf("instances of worker: %v, want one", pids)
 	}
 }

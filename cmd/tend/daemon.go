@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -35,6 +38,11 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 
+	// An absolute path makes every path derived from it absolute too, such as the
+	// NOTIFY_SOCKET that services receive and resolve from their own directory.
+	if abs, err := filepath.Abs(*path); err == nil {
+		*path = abs
+	}
 	cfg, err := config.Load(*path)
 	if err != nil {
 		printConfigErrors(stderr, err)
@@ -61,6 +69,11 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
+	unlock, err := lockStateDir(cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	notifier, err := alert.New(alert.Options{
 		StateDir: cfg.StateDir,
 		Mail:     mailOptions(cfg.Mail),
@@ -126,18 +139,54 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	return err
 }
 
+// mailOptions maps the [mail] settings to the alert package's options. It returns nil
+// when m is nil, and alerts are then only logged.
 func mailOptions(m *config.Mail) *alert.MailOptions {
 	if m == nil {
 		return nil
 	}
-	return &alert.MailOptions{
-		Host:     m.Host,
-		Port:     m.Port,
-		TLS:      alert.TLSMode(m.TLS.String()),
-		Username: m.Username,
-		Password: m.Password.Value(),
-		From:     m.From,
-		To:       m.To,
-		Timeout:  m.Timeout.D(),
+	opts := &alert.MailOptions{From: m.From, To: m.To}
+	for _, s := range m.Servers {
+		tls := alert.TLSMode(s.TLS.String())
+		if s.TLSOptional {
+			tls = alert.TLSStartTLSOptional
+		}
+		server := alert.ServerOptions{
+			Host:     s.Host,
+			Port:     s.Port,
+			TLS:      tls,
+			Username: s.Username,
+			Password: s.Password.Value(),
+			Timeout:  s.Timeout.D(),
+		}
+		// The alert package rejects a mechanism without a username.
+		if s.Username != "" {
+			server.Auth = alert.AuthMechanism(s.Auth.String())
+		}
+		opts.Servers = append(opts.Servers, server)
 	}
+	return opts
+}
+
+// lockStateDir takes an exclusive lock on the state directory, so that a second tend on
+// the same configuration refuses to start instead of starting every service again. The
+// kernel releases the lock when tend exits, however it exits.
+func lockStateDir(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, "tend.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		data, _ := os.ReadFile(path)
+		_ = f.Close()
+		owner := strings.TrimSpace(string(data))
+		if owner == "" {
+			owner = "unknown"
+		}
+		return nil, fmt.Errorf("another tend (PID %s) runs with state directory %s: stop it first", owner, dir)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() { _ = f.Close() }, nil
 }
