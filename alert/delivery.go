@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -27,6 +28,18 @@ type delivery struct {
 	// stuck contains files that are done with but could not be removed or moved. They
 	// are skipped, so a delivered message is not sent twice in this Run.
 	stuck map[string]bool
+
+	// batcher decides when events go out and which go together.
+	batcher batcher
+	// dead counts the messages moved to the dead letters since the last delivery, so
+	// that the next delivered message says so.
+	dead int
+}
+
+// queued is an event read from the queue, with its file name.
+type queued struct {
+	name string
+	ev   Event
 }
 
 func (d *delivery) loop(ctx context.Context) {
@@ -34,14 +47,126 @@ func (d *delivery) loop(ctx context.Context) {
 		if len(d.names) == 0 && !d.refill(ctx) {
 			continue
 		}
-		wait, done := d.handle(ctx, d.names[0])
-		if done {
+		if d.n.mailer == nil {
+			d.handle(ctx, d.names[0])
 			d.names = d.names[1:]
+			continue
+		}
+		batch, readErr := d.readBatch()
+		if len(batch) == 0 {
+			if readErr != nil {
+				d.attempt++
+				sleep(ctx, d.retry(Event{ID: strings.TrimSuffix(d.names[0], queueFileSuffix)}, readErr))
+			}
+			continue
+		}
+		times := make([]time.Time, len(batch))
+		for i, q := range batch {
+			times[i] = q.ev.Time
+		}
+		n, wait := d.batcher.plan(times, d.n.now())
+		if n == 0 {
+			sleep(ctx, wait)
+			d.names = nil // List again: more events may have come meanwhile.
+			continue
+		}
+		wait, done := d.deliverBatch(ctx, batch[:n])
+		if done {
+			d.names = nil
 			d.attempt = 0
 			continue
 		}
 		sleep(ctx, wait)
 	}
+}
+
+// readBatch reads the events of d.names, oldest first, up to maxDigest. It drops the
+// names of files that are gone and moves corrupt ones to the dead letters. It stops at
+// the first other read error and returns it with the events read before it.
+func (d *delivery) readBatch() ([]queued, error) {
+	var batch []queued
+	var kept []string
+	for i, name := range d.names {
+		if len(batch) == maxDigest {
+			kept = append(kept, d.names[i:]...)
+			break
+		}
+		ev, err := d.n.queue.read(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			d.n.addPending(-1)
+			continue
+		case errors.Is(err, errCorrupt):
+			ev.ID = strings.TrimSuffix(name, queueFileSuffix)
+			d.reject(name, ev, &DeliveryError{ID: ev.ID, Permanent: true, Err: err})
+			continue
+		case err != nil:
+			d.names = append(kept, d.names[i:]...)
+			return batch, err
+		}
+		batch = append(batch, queued{name: name, ev: ev})
+		kept = append(kept, name)
+	}
+	d.names = kept
+	return batch, nil
+}
+
+// deliverBatch makes one attempt at sending batch as one message. It reports done when
+// its files are finished with (delivered or moved to the dead letters), and otherwise
+// how long to wait before the next attempt.
+func (d *delivery) deliverBatch(ctx context.Context, batch []queued) (wait time.Duration, done bool) {
+	d.attempt++
+	now := d.n.now()
+	events := make([]Event, len(batch))
+	for i, q := range batch {
+		events[i] = q.ev
+	}
+	result, err := d.n.mailer.deliverBatch(ctx, events, d.notes(), now)
+	first := events[0]
+	if err == nil {
+		d.n.setLastError(nil)
+		d.lastWarned = ""
+		d.logFailover(first, result)
+		d.n.log.Info("alert sent", "service", first.Service, "kind", first.Kind, "id", first.ID,
+			"events", len(events), "attempt", d.attempt, "server", result.server,
+			"delay", now.Sub(first.Time).Round(time.Millisecond))
+		d.batcher.delivered(now)
+		d.dead = 0
+		d.n.takeDiscarded()
+		for _, q := range batch {
+			d.finish(q.name)
+		}
+		return 0, true
+	}
+	if ctx.Err() != nil {
+		// Shutdown cut the attempt off. The events stay queued for the next Run.
+		return 0, false
+	}
+
+	d.n.setLastError(err)
+	var de *DeliveryError
+	if errors.As(err, &de) && de.Permanent {
+		for _, q := range batch {
+			d.reject(q.name, q.ev, de)
+		}
+		return 0, true
+	}
+	return d.retry(first, err), false
+}
+
+// notes returns the sentences that the next delivered message adds about what the
+// queue could not deliver.
+func (d *delivery) notes() []string {
+	var notes []string
+	if d.dead > 0 {
+		notes = append(notes, fmt.Sprintf("%d earlier alert(s) could not be delivered: the mail server "+
+			"rejected them for good. They are kept in %s.", d.dead, d.n.queue.deadDir))
+	}
+	if n := d.n.discarded(); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d alert(s) were discarded unsent because the queue reached "+
+			"its limit of %d.", n, d.n.opts.QueueLimit))
+	}
+	return notes
 }
 
 // refill lists the queue into d.names and reports whether it found anything. When it
@@ -169,6 +294,7 @@ func (d *delivery) isNewFailure(err error) bool {
 // reject moves a message that can never be delivered to the dead letters and logs it.
 func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
 	d.n.addPending(-1)
+	d.dead++
 	path, err := d.n.queue.bury(name)
 	if err != nil {
 		d.stuck[name] = true

@@ -226,6 +226,9 @@ func TestPermanentRejectionMovesToDead(t *testing.T) {
 			if subj := fs.messages()[0].header.Get("Subject"); !strings.Contains(subj, "next") {
 				t.Errorf("delivered subject = %q, want the next message", subj)
 			}
+			if body := fs.messages()[0].body; !strings.Contains(body, "1 earlier alert(s) could not be delivered") {
+				t.Errorf("the next message does not report the dead letter:\n%s", body)
+			}
 			dead, err := os.ReadDir(filepath.Join(dir, "outbox", "dead"))
 			if err != nil {
 				t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,10 +33,14 @@ type Notifier struct {
 	sendMu sync.Mutex
 	ids    *idSource
 
-	// mu guards pending and lastErr.
+	// mu guards pending, lastErr and discards.
 	mu      sync.Mutex
 	pending int
 	lastErr error
+	// discards counts the events discarded at the queue limit since the last delivery.
+	// NOTE: the count lives in memory, so a restart of tend forgets it; the discards
+	// are logged when they happen.
+	discards int
 
 	running atomic.Bool
 }
@@ -99,6 +105,9 @@ func (n *Notifier) Send(ev Event) error {
 		n.addPending(-1)
 		return fmt.Errorf("alert: %w", err)
 	}
+	if limit := n.opts.QueueLimit; limit > 0 && n.Pending() > limit {
+		n.discardOldest(n.Pending() - limit)
+	}
 	select {
 	case n.wake <- struct{}{}:
 	default:
@@ -149,7 +158,45 @@ func (n *Notifier) Run(ctx context.Context) {
 	defer n.running.Store(false)
 
 	n.log.Info("alert delivery started", "pending", n.Pending(), "mail", n.mailer != nil)
-	d := &delivery{n: n, stuck: map[string]bool{}}
+	d := &delivery{n: n, stuck: map[string]bool{},
+		batcher: batcher{window: n.opts.DigestWindow, maxPerHour: n.opts.MaxPerHour}}
 	d.loop(ctx)
 	n.log.Info("alert delivery stopped", "pending", n.Pending())
+}
+
+// discardOldest removes the count oldest queued events to keep the queue within its
+// limit, and counts and logs each.
+func (n *Notifier) discardOldest(count int) {
+	names, err := n.queue.names()
+	if err != nil {
+		n.log.Error("queue limit reached, listing the queue failed", "err", err)
+		return
+	}
+	for _, name := range names[:min(count, len(names))] {
+		ev, _ := n.queue.read(name)
+		if err := os.Remove(filepath.Join(n.queue.dir, name)); err != nil {
+			continue // Delivered or discarded meanwhile.
+		}
+		_ = syncDir(n.queue.dir)
+		n.mu.Lock()
+		n.pending--
+		n.discards++
+		n.mu.Unlock()
+		n.log.Error("alert queue limit reached, oldest alert discarded", "limit", n.opts.QueueLimit,
+			"id", ev.ID, "service", ev.Service, "kind", ev.Kind, "message", ev.Message)
+	}
+}
+
+// discarded returns the count of events discarded since the last delivery.
+func (n *Notifier) discarded() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.discards
+}
+
+// takeDiscarded resets the count after a delivered message reported it.
+func (n *Notifier) takeDiscarded() {
+	n.mu.Lock()
+	n.discards = 0
+	n.mu.Unlock()
 }

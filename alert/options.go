@@ -87,6 +87,17 @@ type Options struct {
 	// DefaultRetryMax.
 	RetryMin time.Duration
 	RetryMax time.Duration
+
+	// DigestWindow is how long the first event of a burst waits for more; the events
+	// queued by then go out as one digest. Zero sends each event at once.
+	DigestWindow time.Duration
+	// MaxPerHour caps the messages sent within any hour; zero means no cap. What the
+	// cap holds back goes out as one digest when it allows another message.
+	MaxPerHour int
+	// QueueLimit caps the events waiting for delivery; zero means no limit. At the
+	// limit Send discards the oldest waiting event, and the next message delivered says
+	// how many were discarded.
+	QueueLimit int
 }
 
 // MailOptions configure SMTP delivery: the servers, tried in order, and the addresses.

@@ -133,6 +133,12 @@ func (m *mailer) deliver(ctx context.Context, ev Event, now time.Time) (sent, er
 	if err != nil {
 		return sent{}, &DeliveryError{ID: ev.ID, Permanent: true, Err: fmt.Errorf("build message: %w", err)}
 	}
+	return m.deliverMessage(ctx, ev.ID, msg)
+}
+
+// deliverMessage sends msg, built for the event id, as deliver does.
+func (m *mailer) deliverMessage(ctx context.Context, id string, msg *mail.Msg) (sent, error) {
+	ev := Event{ID: id}
 
 	var failures serverErrors
 	var last *DeliveryError

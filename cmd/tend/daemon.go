@@ -75,9 +75,12 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	}
 	defer unlock()
 	notifier, err := alert.New(alert.Options{
-		StateDir: cfg.StateDir,
-		Mail:     mailOptions(cfg.Mail),
-		Logger:   log.With("component", "alert"),
+		StateDir:     cfg.StateDir,
+		Mail:         mailOptions(cfg.Mail),
+		Logger:       log.With("component", "alert"),
+		DigestWindow: cfg.Alerts.DigestWindow.D(),
+		MaxPerHour:   cfg.Alerts.MaxPerHour,
+		QueueLimit:   cfg.Alerts.QueueLimit,
 	})
 	if err != nil {
 		return err

@@ -74,6 +74,9 @@ state_dir = "state"
 include = ["conf.d/*.toml"]
 hostname = "e2e-host"
 
+[alerts]
+digest_window = "0s"   # one message per event, which these tests count
+
 [mail]
 host = "127.0.0.1"
 port = %d

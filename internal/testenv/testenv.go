@@ -93,13 +93,13 @@ func Addr(port int) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
-// Context returns a context that ends shortly before the test's deadline, or after
-// fallback when the test has none.
+// Context returns a context that ends after fallback, or shortly before the test's
+// deadline when that comes first.
 func Context(t testing.TB, fallback time.Duration) context.Context {
 	t.Helper()
 	deadline := time.Now().Add(fallback)
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if td, ok := d.Deadline(); ok {
+		if td, ok := d.Deadline(); ok && td.Add(-5*time.Second).Before(deadline) {
 			deadline = td.Add(-5 * time.Second)
 		}
 	}
