@@ -31,8 +31,8 @@ type delivery struct {
 
 	// batcher decides when events go out and which go together.
 	batcher batcher
-	// dead counts the messages moved to the dead letters since the last delivery, so
-	// that the next delivered message says so.
+	// dead counts the messages moved to the dead letters since the last delivery, for
+	// the note in the next delivered message.
 	dead int
 }
 

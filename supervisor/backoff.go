@@ -6,9 +6,9 @@ import (
 )
 
 // nextRestartDelay returns how long to wait before an automatic restart of svc and
-// counts the restart. The first restart after a stable period runs at once; each later
-// one waits twice as long as the one before, from RestartDelay up to RestartDelayMax. A
-// service that ran for StableAfter since its last start is stable again.
+// counts the restart. The first restart after a stable period runs at once. Each later
+// one waits twice as long as the one before, from RestartDelay up to RestartDelayMax.
+// A service that ran for StableAfter since its last start is stable again.
 func (svc *service) nextRestartDelay(now time.Time) time.Duration {
 	svc.resetStreakIfStable(now)
 	streak := svc.restartStreak

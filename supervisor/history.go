@@ -35,15 +35,15 @@ type Exit struct {
 // Restart is one entry of a service's restart history.
 type Restart struct {
 	Time time.Time `json:"time"`
-	// Trigger says what caused the restart: "crash", "check tcp 127.0.0.1:6379: …",
+	// Trigger is the cause of the restart: "crash", "check tcp 127.0.0.1:6379: …",
 	// "restart requested by …", "dependency redis restarted", "watchdog".
 	Trigger string `json:"trigger"`
-	// Exit is how the previous process ended, when tend saw it end.
+	// Exit is the exit of the previous process, when tend noticed it.
 	Exit *Exit `json:"exit,omitempty"`
 }
 
 // addRestart appends a restart to the history of svc, dropping the oldest entry past
-// historySize. It takes the exit seen last, so each exit is told once.
+// historySize. It takes the exit noticed last, so each exit is recorded once.
 func (svc *service) addRestart(trigger string, now time.Time) {
 	r := Restart{Time: now, Trigger: trigger, Exit: svc.lastExit}
 	svc.lastExit = nil

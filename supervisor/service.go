@@ -80,7 +80,7 @@ type service struct {
 	delayToken uint64
 	// oomKillsAtStart is /proc/vmstat's oom_kill when the current process started.
 	oomKillsAtStart int64
-	// lastExit is how the last process ended, until a restart takes it into history.
+	// lastExit is the exit of the last process, until a restart takes it into history.
 	lastExit *Exit
 	history  []Restart
 
@@ -90,8 +90,8 @@ type service struct {
 	logFile *logfile.Writer
 	// statusText is the last STATUS= the service sent.
 	statusText string
-	// readyToken changes when the wait for READY=1 ends; restartedBeforeReady says
-	// whether that wait follows a restart, whose dependents restart once it is ready.
+	// readyToken changes when the wait for READY=1 ends. restartedBeforeReady is true
+	// when that wait follows a restart, so that the dependents restart once it is ready.
 	readyToken           uint64
 	restartedBeforeReady bool
 	// awaitingReady is true from the start of a notify service until READY=1, its

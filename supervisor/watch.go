@@ -51,9 +51,9 @@ func (s *Supervisor) watchExternal(svc *service) {
 	}()
 }
 
-// externalExited handles the exit of an external service's main process. A pidfile
-// that now names another live process that started after the old one, as a graceful
-// reload leaves it, is followed; otherwise the process check fails at once.
+// externalExited handles the exit of an external service's main process. A graceful
+// reload leaves the pidfile naming a new process of the same program, and tend follows
+// it. Otherwise the process check fails at once.
 func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwatch.Watcher) {
 	if svc.watcher != w {
 		return // Replaced or closed since.
