@@ -29,8 +29,10 @@ type delivery struct {
 	// are skipped, so a delivered message is not sent twice in this Run.
 	stuck map[string]bool
 
-	// batcher decides when events go out and which go together.
-	batcher batcher
+	// batcher decides when events go out and which go together. capLogged is true
+	// once the hourly cap held events back, until the next message.
+	batcher   batcher
+	capLogged bool
 	// dead counts the messages moved to the dead letters since the last delivery, for
 	// the note in the next delivered message.
 	dead int
@@ -66,6 +68,11 @@ func (d *delivery) loop(ctx context.Context) {
 		}
 		n, wait := d.batcher.plan(times, d.n.now())
 		if n == 0 {
+			if wait > d.batcher.window && !d.capLogged {
+				d.capLogged = true
+				d.n.log.Warn("hourly alert cap reached, holding alerts", "max_per_hour", d.batcher.maxPerHour,
+					"pending", len(batch), "next_message_in", wait.Round(time.Second))
+			}
 			sleep(ctx, wait)
 			d.names = nil // List again: more events may have come meanwhile.
 			continue
@@ -131,7 +138,7 @@ func (d *delivery) deliverBatch(ctx context.Context, batch []queued) (wait time.
 			"events", len(events), "attempt", d.attempt, "server", result.server,
 			"delay", now.Sub(first.Time).Round(time.Millisecond))
 		d.batcher.delivered(now)
-		d.dead = 0
+		d.dead, d.capLogged = 0, false
 		d.n.takeDiscarded()
 		for _, q := range batch {
 			d.finish(q.name)

@@ -61,6 +61,11 @@ func (s *Supervisor) after(d time.Duration, f func(ctx context.Context)) *time.T
 	})
 }
 
+// stable reports whether the current process of svc has run for StableAfter.
+func (svc *service) stable(now time.Time) bool {
+	return !svc.started.IsZero() && now.Sub(svc.started) >= svc.cfg.StableAfter.D()
+}
+
 // resetStreakIfStable forgets the restarts in a row once the last process of svc ran
 // for StableAfter.
 func (svc *service) resetStreakIfStable(now time.Time) {

@@ -241,8 +241,8 @@ func TestReminderWhileFailing(t *testing.T) {
 // A crash loop slow enough for backoff to spread it over many cycles still reaches
 // the restart limit: restarts in a row without staying up for stable_after count.
 func TestSlowCrashLoopReachesLimit(t *testing.T) {
-	// It lives for less than a cycle, so no cycle sees it twice and no recovery is sent.
-	svc := ownedService("flaky", "sh", "-c", "sleep 0.05; exit 1")
+	// It lives for several cycles, but never for stable_after, so no recovery is sent.
+	svc := ownedService("flaky", "sh", "-c", "sleep 0.35; exit 1")
 	svc.RestartDelay = config.Duration(50 * time.Millisecond)
 	svc.RestartDelayMax = config.Duration(100 * time.Millisecond)
 	svc.StableAfter = config.Duration(time.Hour)
@@ -258,5 +258,31 @@ func TestSlowCrashLoopReachesLimit(t *testing.T) {
 	}
 	if n := h.alerts.count(alert.KindFailed); n != 1 {
 		t.Errorf("%d failed events, want 1", n)
+	}
+	if n := h.alerts.count(alert.KindRecovered); n != 0 {
+		t.Errorf("%d recovered events in a crash loop, want 0", n)
+	}
+}
+
+// After a crash, the process check recovers once the new process stayed up for
+// stable_after.
+func TestRecoveryAfterStableAfter(t *testing.T) {
+	svc := ownedService("worker", "sleep", "1000")
+	svc.StableAfter = config.Duration(400 * time.Millisecond)
+	h := startHarness(t, 50*time.Millisecond, svc)
+	first := h.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.PID != 0 })
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	st := h.waitService(t, "worker", "restart", func(s ServiceStatus) bool {
+		return s.State == StateRunning && s.PID != first.PID && s.PID != 0
+	})
+	testenv.WaitFor(testenv.Context(t, time.Minute), func() bool { return h.alerts.count(alert.KindRecovered) > 0 })
+	ev, ok := h.alerts.find(alert.KindRecovered, "process")
+	if !ok {
+		t.Fatal("no recovered event for the process check")
+	}
+	if up := ev.Time.Sub(st.Started); up < 400*time.Millisecond {
+		t.Errorf("recovered %s after the restart, want at least stable_after (400ms)", up)
 	}
 }

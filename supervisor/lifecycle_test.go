@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -313,5 +314,60 @@ func TestFailedStopProgramSendsSignal(t *testing.T) {
 	h.waitService(t, "db", "stop", func(s ServiceStatus) bool { return s.State == StateStopped })
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("the process did not receive SIGTERM after the stop program failed: %v", err)
+	}
+}
+
+// A stop at shutdown sees an adopted process exit, as it sees a child's, instead of
+// waiting out the stop timeout.
+func TestShutdownStopsAdoptedProcess(t *testing.T) {
+	svc := ownedService("worker", "sleep", "1000")
+	svc.StopTimeout = config.Duration(time.Minute)
+	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+		Services: []config.Service{svc}}
+	h1 := startHarnessConfig(t, cfg, false)
+	pid := h1.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.State == StateRunning }).PID
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	h1.stop()
+
+	h2 := startHarnessConfig(t, cfg, true)
+	if st := h2.service(t, "worker"); st.PID != pid {
+		t.Fatalf("PID %d after the restart, want %d adopted", st.PID, pid)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		h2.stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("shutdown still waits 30s after SIGTERM to an adopted sleep, which ends at once")
+	}
+	if alive(pid) {
+		t.Errorf("adopted PID %d alive after shutdown", pid)
+	}
+}
+
+// An owned process that ended while no tend ran is alerted as a failure of its process
+// check by the next run, which starts it again.
+func TestExitWhileDownAlerted(t *testing.T) {
+	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+		Services: []config.Service{ownedService("worker", "sleep", "1000")}}
+	h1 := startHarnessConfig(t, cfg, false)
+	pid := h1.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.State == StateRunning }).PID
+	h1.stop()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(testenv.Context(t, time.Minute), func() bool { return !alive(pid) })
+
+	h2 := startHarnessConfig(t, cfg, true)
+	st := h2.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != 0 })
+	if st.PID == pid {
+		t.Fatalf("PID %d still the service's", pid)
+	}
+	ev, ok := h2.alerts.find(alert.KindFailed, "process")
+	if !ok || !strings.Contains(ev.Message, fmt.Sprintf("PID %d, started by the previous run of tend", pid)) {
+		t.Errorf("failed event %+v (found %v), want it to name PID %d", ev, ok, pid)
 	}
 }

@@ -161,12 +161,9 @@ func (s *Supervisor) adoptChild(svc *service, p *checks.Process, snap *checks.Sn
 	c := &child{pid: p.PID, startTicks: p.StartTicks, started: snap.StartTime(p), done: make(chan struct{}), adopted: true}
 	exits, done := s.exits, s.done
 	go func() {
-		select {
-		case <-w.Done():
-		case <-done:
-			_ = w.Close()
-			return
-		}
+		// The wait goes on after Run's loop ends, because a stop at shutdown waits for
+		// c.done as it does for a child's.
+		<-w.Done()
 		_ = w.Close()
 		close(c.done)
 		select {

@@ -101,14 +101,19 @@ func (s *Supervisor) processUp(ctx context.Context, svc *service, trigger string
 		svc.awaitingReady = false
 		msg := fmt.Sprintf("%s sent no READY=1 within its start timeout of %s", svc.cfg.Name, timeout)
 		svc.log.Warn("start timed out", "start_timeout", timeout, "pid", svc.pid)
-		s.emit(svc, alert.Event{Kind: alert.KindStartTimeout, Observed: "no READY=1 within " + timeout.String(),
-			Message: msg})
+		// One alert per run of timeouts: READY=1 ends the run.
+		if !svc.startTimedOut {
+			svc.startTimedOut = true
+			s.emit(svc, alert.Event{Kind: alert.KindStartTimeout, Observed: "no READY=1 within " + timeout.String(),
+				Message: msg})
+		}
 		s.processFailed(ctx, svc, "start timed out: no READY=1 within "+timeout.String())
 	})
 }
 
 // markRunning puts svc in the running state and lets what waited for it go on.
 func (s *Supervisor) markRunning(ctx context.Context, svc *service, reason string, restarted bool) {
+	svc.startTimedOut = false
 	svc.setState(StateRunning, reason)
 	if svc.cfg.Watchdog > 0 && svc.notify != nil {
 		s.armWatchdog(svc)

@@ -160,9 +160,9 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	}
 	if ok {
 		cs.passes++
-		if cs.failing && cs.cfg.Type == config.CheckProcess && cs.passes < 2 {
-			// A process seen once may be a crash loop between two exits: its recovery
-			// is announced when a second cycle still finds it.
+		if cs.failing && cs.cfg.Type == config.CheckProcess && !svc.stable(time.Now()) {
+			// A restarted process may be a crash loop between two exits: its recovery
+			// is announced once it stayed up for stable_after.
 			cs.fails = 0
 			return
 		}

@@ -109,9 +109,10 @@ type service struct {
 	// an owned service.
 	savedPID   int
 	savedTicks uint64
-	// actionFailing is true from a failed action until an action succeeds, so that a
-	// run of failures sends one alert.
-	actionFailing bool
+	// actionFailing is true from a failed action until an action succeeds, and
+	// startTimedOut from a start timeout until the service is up, so that a run of
+	// failures sends one alert.
+	actionFailing, startTimedOut bool
 	// changed is true when state worth saving changed since the state file was written.
 	changed bool
 }

@@ -7,6 +7,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -203,6 +204,14 @@ func (s *Supervisor) adoptOrStart(ctx context.Context, svc *service, snap *check
 		s.watchExternal(svc)
 		s.markRunning(ctx, svc, "found running", false)
 		return
+	}
+	if svc.cfg.Owned() && svc.savedPID != 0 {
+		// It ran under the previous run of tend and ended while no tend watched it.
+		s.processFailed(ctx, svc, fmt.Sprintf("PID %d, started by the previous run of tend, is no longer running",
+			svc.savedPID))
+		if svc.busy || svc.state != StateFailed {
+			return // The process check's action took over.
+		}
 	}
 	s.requestAction(ctx, svc, actionRequest{kind: actionStart, trigger: "daemon start"})
 }

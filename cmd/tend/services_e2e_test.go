@@ -30,6 +30,7 @@ func TestRedisKilledIsRestarted(t *testing.T) {
 	cfg := writeConfig(t, dir, mp, fmt.Sprintf(`
 [[service]]
 name = "redis"
+stable_after = "2s"     # the recovery is announced once the new process stayed up this long
 pidfile = %q
 start = [%q, "--port", "%d", "--bind", "127.0.0.1", "--daemonize", "yes",
          "--pidfile", %q, "--dir", %q, "--save", "", "--appendonly", "no"]
@@ -67,6 +68,7 @@ func TestPostgresKilledIsRestarted(t *testing.T) {
 	cfg := writeConfig(t, dir, mp, fmt.Sprintf(`
 [[service]]
 name = "postgres"
+stable_after = "2s"
 pidfile = %q
 start = %s
 stop = %s
