@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"syscall"
 	"time"
@@ -178,7 +179,13 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	}
 
 	cs.fails, cs.passes = cs.fails+1, 0
-	svc.log.Info("check failed", "check", cs.name, "reason", reason,
+	// A lasting failure is logged when it begins and when it reaches for_cycles, and
+	// at debug level in the cycles between and after.
+	level := slog.LevelDebug
+	if cs.fails == 1 || cs.fails == cs.cfg.ForCycles {
+		level = slog.LevelInfo
+	}
+	svc.log.Log(ctx, level, "check failed", "check", cs.name, "reason", reason,
 		"failures", cs.fails, "for_cycles", cs.cfg.ForCycles)
 	if cs.failuresCounted() < cs.cfg.ForCycles {
 		return
