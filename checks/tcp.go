@@ -217,11 +217,10 @@ func netTimeoutReason(ctx context.Context, start time.Time, address string, step
 	if deadline, ok := ctx.Deadline(); ok {
 		budget = deadline.Sub(start)
 	}
-	if budget >= time.Second {
-		budget = budget.Round(10 * time.Millisecond)
-	} else {
-		budget = budget.Round(time.Millisecond)
-	}
+	// The probe starts a little after its context, so the time left is a little short
+	// of the configured timeout: rounding up to 10ms shows the timeout as configured.
+	const unit = 10 * time.Millisecond
+	budget = (budget + unit - 1) / unit * unit
 
 	switch step {
 	case netConnect:
