@@ -20,6 +20,7 @@ const usage = `usage: tend <command> [flags]
 commands:
   run        run the daemon in the foreground (as systemd starts it)
   validate   load the configuration and print every error with file, line and key
+  alert test send a test alert through the configured mail servers and report the result
   version    print the version
 
 Run 'tend <command> -h' for the flags of a command.
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args, stderr)
 	case "validate":
 		return cmdValidate(args, stdout, stderr)
+	case "alert":
+		return cmdAlert(args, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tend %s\n", version)
 		return 0
