@@ -10,8 +10,8 @@ import (
 	"tend/internal/testenv"
 )
 
-// tend alert test delivers a message through the configured server and says which one
-// accepted it; with no server reachable it exits 1 and says why.
+// tend alert test delivers a message through the configured server and names the one
+// that accepted it. With no server reachable it exits 1 and gives the reason.
 func TestAlertTestCommand(t *testing.T) {
 	mp := testenv.StartMailpit(t)
 	dir := t.TempDir()
