@@ -114,7 +114,8 @@ func newBatchMessage(events []Event, notes []string, m *MailOptions, localHost s
 	if len(events) == 1 {
 		msg, err := newMessage(events[0], m, localHost, now)
 		if err == nil && len(notes) > 0 {
-			msg.SetBodyString(mail.TypeTextPlain, body(events[0], now)+"\n"+strings.Join(notes, "\n\n")+"\n")
+			_, text := render(events[0], notes, m, now)
+			msg.SetBodyString(mail.TypeTextPlain, text)
 		}
 		return msg, err
 	}

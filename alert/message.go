@@ -32,7 +32,8 @@ func newMessage(ev Event, m *MailOptions, localHost string, now time.Time) (*mai
 	if err := msg.To(m.To...); err != nil {
 		return nil, fmt.Errorf("set To: %w", err)
 	}
-	msg.Subject(subject(ev))
+	subj, text := render(ev, nil, m, now)
+	msg.Subject(subj)
 	msg.SetDateWithValue(now)
 
 	host := ev.Host
@@ -43,7 +44,7 @@ func newMessage(ev Event, m *MailOptions, localHost string, now time.Time) (*mai
 	msg.SetGenHeader(headerEvent, oneLine(string(ev.Kind)))
 	// RFC 3834: automatic replies (vacation notices) must not reply to this message.
 	msg.SetGenHeader(headerAutoSubmitted, "auto-generated")
-	msg.SetBodyString(mail.TypeTextPlain, body(ev, now))
+	msg.SetBodyString(mail.TypeTextPlain, text)
 	return msg, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strconv"
+	"text/template"
 	"time"
 )
 
@@ -121,6 +122,12 @@ type MailOptions struct {
 	// such as "tend@example.com" or "Tend <tend@example.com>".
 	From string
 	To   []string
+
+	// SubjectTemplate and BodyTemplate, made by ParseTemplate, replace the default
+	// subject and body of a message about one event when they are not nil. A digest
+	// keeps its own format.
+	SubjectTemplate *template.Template
+	BodyTemplate    *template.Template
 }
 
 // LogValue returns the options without any password, so that logging a MailOptions

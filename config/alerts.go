@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"text/template"
+	"time"
+
+	"tend/alert"
+)
 
 // Defaults of the [alerts] table.
 const (
@@ -24,6 +29,9 @@ type Alerts struct {
 	// event is discarded, and the discards are counted, logged and reported in the next
 	// message.
 	QueueLimit int
+	// Subject and Body replace the default subject and body of a message about one
+	// event. They are nil unless the subject or body_file key sets them.
+	Subject, Body *template.Template
 }
 
 // defaultAlerts returns the settings used when the main file has no [alerts] table.
@@ -36,9 +44,21 @@ func defaultAlerts() Alerts {
 }
 
 // decodeAlerts decodes the [alerts] table of the main file.
-func decodeAlerts(t *table) Alerts {
+func (l *loader) decodeAlerts(t *table) Alerts {
 	a := defaultAlerts()
-	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit")
+	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file")
+	var text string
+	if t.str("subject", &text) {
+		a.Subject = parseTemplate(t, "subject", text)
+	}
+	var path string
+	if t.resolvePath("body_file", &path) {
+		if data, err := l.read(path); err != nil {
+			t.errorf("body_file", "cannot read %q: %s", path, describeReadError(err))
+		} else {
+			a.Body = parseTemplate(t, "body_file", string(data))
+		}
+	}
 	t.text("digest_window", &a.DigestWindow, `"5s"`)
 	t.text("reminder", &a.Reminder, `"4h"`)
 	if a.Reminder > 0 && a.Reminder.D() < time.Minute {
@@ -51,4 +71,14 @@ func decodeAlerts(t *table) Alerts {
 		t.errorf("queue_limit", "%d is too small: want 10 or more", a.QueueLimit)
 	}
 	return a
+}
+
+// parseTemplate parses the template of key, reporting an error at the key.
+func parseTemplate(t *table, key, text string) *template.Template {
+	tmpl, err := alert.ParseTemplate(key, text)
+	if err != nil {
+		t.errorf(key, "invalid template: %v", err)
+		return nil
+	}
+	return tmpl
 }

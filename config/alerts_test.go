@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,9 +52,47 @@ digest = true
 		`tend.toml:4: alerts.reminder: 30s is too short: want at least 1m0s, or leave reminder out for none`,
 		`tend.toml:5: alerts.max_per_hour: 0 is too small: want 1 or more`,
 		`tend.toml:6: alerts.queue_limit: 5 is too small: want 10 or more`,
-		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour and queue_limit`,
+		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour, queue_limit, subject and body_file`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors\n\t%q\nwant\n\t%q", got, want)
+	}
+}
+
+func TestLoadAlertTemplates(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"tend.toml": `
+[alerts]
+subject = "{{.Host}}: {{.Summary}}"
+body_file = "body.tmpl"
+`,
+		"body.tmpl": "{{.Message}}\n",
+	})
+	cfg, err := Load(filepath.Join(dir, "tend.toml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Alerts.Subject == nil || cfg.Alerts.Body == nil {
+		t.Fatalf("templates %v, %v; want both parsed", cfg.Alerts.Subject, cfg.Alerts.Body)
+	}
+}
+
+func TestLoadAlertTemplatesBad(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"tend.toml": `
+[alerts]
+subject = "{{.Servce}}"
+body_file = "missing.tmpl"
+`})
+	_, err := Load(filepath.Join(dir, "tend.toml"))
+	var list Errors
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("Load: error %v, want two errors", err)
+	}
+	if got := list[0].Error(); !strings.Contains(got, "tend.toml:3: alerts.subject: invalid template: ") ||
+		!strings.Contains(got, "Servce") {
+		t.Errorf("first error %q, want the subject key and the misspelt field", got)
+	}
+	if got := list[1].Error(); !strings.Contains(got, "tend.toml:4: alerts.body_file: cannot read ") {
+		t.Errorf("second error %q, want the body_file key", got)
 	}
 }

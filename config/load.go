@@ -117,7 +117,7 @@ func (l *loader) decodeMain(root *table, cfg *Config) []string {
 	}
 	cfg.Alerts = defaultAlerts()
 	if t, ok := root.sub("alerts", "[alerts]"); ok {
-		cfg.Alerts = decodeAlerts(t)
+		cfg.Alerts = l.decodeAlerts(t)
 	}
 	cfg.Services = l.decodeServices(root)
 	return l.expandIncludes(root, cfg)

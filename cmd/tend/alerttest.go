@@ -27,7 +27,7 @@ func cmdAlert(args []string, stdout, stderr io.Writer) int {
 		printConfigErrors(stderr, err)
 		return 1
 	}
-	mail := mailOptions(cfg.Mail)
+	mail := mailOptions(cfg)
 	timeout := time.Minute
 	if mail != nil {
 		timeout = 0

@@ -76,7 +76,7 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	defer unlock()
 	notifier, err := alert.New(alert.Options{
 		StateDir:     cfg.StateDir,
-		Mail:         mailOptions(cfg.Mail),
+		Mail:         mailOptions(cfg),
 		Logger:       log.With("component", "alert"),
 		DigestWindow: cfg.Alerts.DigestWindow.D(),
 		MaxPerHour:   cfg.Alerts.MaxPerHour,
@@ -142,13 +142,16 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	return err
 }
 
-// mailOptions maps the [mail] settings to the alert package's options. It returns nil
-// when m is nil, and alerts are then only logged.
-func mailOptions(m *config.Mail) *alert.MailOptions {
+// mailOptions maps the [mail] settings and the templates of [alerts] to the alert
+// package's options. It returns nil without a [mail] table, and alerts are then only
+// logged.
+func mailOptions(cfg *config.Config) *alert.MailOptions {
+	m := cfg.Mail
 	if m == nil {
 		return nil
 	}
-	opts := &alert.MailOptions{From: m.From, To: m.To}
+	opts := &alert.MailOptions{From: m.From, To: m.To,
+		SubjectTemplate: cfg.Alerts.Subject, BodyTemplate: cfg.Alerts.Body}
 	for _, s := range m.Servers {
 		tls := alert.TLSMode(s.TLS.String())
 		if s.TLSOptional {
