@@ -50,8 +50,13 @@ func (d *delivery) loop(ctx context.Context) {
 			continue
 		}
 		if d.n.mailer == nil {
-			d.handle(ctx, d.names[0])
-			d.names = d.names[1:]
+			wait, done := d.logEvent(d.names[0])
+			if done {
+				d.names = d.names[1:]
+				d.attempt = 0
+				continue
+			}
+			sleep(ctx, wait)
 			continue
 		}
 		batch, readErr := d.readBatch()
@@ -203,10 +208,10 @@ func (d *delivery) refill(ctx context.Context) bool {
 	return false
 }
 
-// handle makes one attempt at the queue file name. It reports done when the file is
-// finished with (delivered, logged, moved to the dead letters or gone), and otherwise
-// how long to wait before the next attempt.
-func (d *delivery) handle(ctx context.Context, name string) (wait time.Duration, done bool) {
+// logEvent logs the event in the queue file name when no mail is configured, and
+// removes the file. It reports done when the file is finished with (logged, moved to
+// the dead letters or gone), and otherwise how long to wait before the next attempt.
+func (d *delivery) logEvent(name string) (wait time.Duration, done bool) {
 	d.attempt++
 	ev, err := d.n.queue.read(name)
 	if err != nil {
@@ -222,41 +227,11 @@ func (d *delivery) handle(ctx context.Context, name string) (wait time.Duration,
 	case err != nil:
 		return d.retry(ev, err), false
 	}
-
-	if d.n.mailer == nil {
-		d.n.log.Info("alert logged, mail not configured", "service", ev.Service, "kind", ev.Kind,
-			"id", ev.ID, "host", ev.Host, "check", ev.Check, "observed", ev.Observed,
-			"threshold", ev.Threshold, "action", ev.Action, "message", ev.Message)
-		d.finish(name)
-		return 0, true
-	}
-	return d.deliver(ctx, name, ev)
-}
-
-func (d *delivery) deliver(ctx context.Context, name string, ev Event) (wait time.Duration, done bool) {
-	now := d.n.now()
-	result, err := d.n.mailer.deliver(ctx, ev, now)
-	if err == nil {
-		d.n.setLastError(nil)
-		d.lastWarned = ""
-		d.logFailover(ev, result)
-		d.n.log.Info("alert sent", "service", ev.Service, "kind", ev.Kind, "id", ev.ID,
-			"attempt", d.attempt, "server", result.server, "delay", now.Sub(ev.Time).Round(time.Millisecond))
-		d.finish(name)
-		return 0, true
-	}
-	if ctx.Err() != nil {
-		// Shutdown cut the attempt off. The event stays queued for the next Run.
-		return 0, false
-	}
-
-	d.n.setLastError(err)
-	var de *DeliveryError
-	if errors.As(err, &de) && de.Permanent {
-		d.reject(name, ev, de)
-		return 0, true
-	}
-	return d.retry(ev, err), false
+	d.n.log.Info("alert logged, mail not configured", "service", ev.Service, "kind", ev.Kind,
+		"id", ev.ID, "host", ev.Host, "check", ev.Check, "observed", ev.Observed,
+		"threshold", ev.Threshold, "action", ev.Action, "message", ev.Message)
+	d.finish(name)
+	return 0, true
 }
 
 // logFailover logs at Warn that servers failed before result.server accepted the
