@@ -38,8 +38,8 @@ type Notifier struct {
 	pending int
 	lastErr error
 	// discards counts the events discarded at the queue limit since the last delivery.
-	// NOTE: the count lives in memory, so a restart of tend forgets it; the discards
-	// are logged when they happen.
+	// NOTE: the count lives in memory and a restart of tend resets it. Each discard is
+	// logged when it happens.
 	discards int
 
 	running atomic.Bool

@@ -96,8 +96,8 @@ type Options struct {
 	// cap holds back goes out as one digest when it allows another message.
 	MaxPerHour int
 	// QueueLimit caps the events waiting for delivery; zero means no limit. At the
-	// limit Send discards the oldest waiting event, and the next message delivered says
-	// how many were discarded.
+	// limit Send discards the oldest waiting event, and the next message delivered
+	// reports how many were discarded.
 	QueueLimit int
 }
 

@@ -10,7 +10,7 @@ import (
 // own under a deadline, so a probe that hangs delays nothing else.
 type Probe interface {
 	// Probe runs the check once and returns its result. It returns soon after ctx
-	// ends, with a result that fails and says it timed out.
+	// ends, with a failing result whose reason is the timeout.
 	Probe(ctx context.Context) Result
 	// String names the probe in logs and alerts, such as "redis 127.0.0.1:6379".
 	String() string

@@ -135,7 +135,7 @@ func (p *ProgramProbe) judge(ctx context.Context, cmd *exec.Cmd, err error,
 		return reason + ": " + last
 	}
 
-	// Once the program has a status, an error of Wait only tells that ctx ended
+	// Once the program has a status, an error of Wait only reports that ctx ended
 	// after the exit or that the output pipes were closed, so the status decides.
 	state := cmd.ProcessState
 	if state == nil {

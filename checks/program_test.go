@@ -56,7 +56,7 @@ func TestProgramProbe(t *testing.T) {
 	}
 }
 
-// Env replaces tend's environment rather than adding to it, so a program check sees
+// Env replaces tend's environment rather than adding to it, so a program check gets
 // none of the daemon's variables.
 func TestProgramProbeEnvReplaces(t *testing.T) {
 	sh := testenv.LookPath(t, "sh", "apt-get install dash")

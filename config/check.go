@@ -112,7 +112,7 @@ type Check struct {
 	// from the previous cycle's.
 	Checksum bool
 	// Pattern makes a file check fail when a line appended since the previous cycle
-	// matches it; the first cycle starts at the end of the file. It is nil when unset.
+	// matches it. The first cycle starts at the end of the file. It is nil when unset.
 	Pattern *regexp.Regexp
 
 	// Timeout bounds one attempt of a probe: tcp, unix, udp, http, redis, postgres,

@@ -66,8 +66,8 @@ func (svc *service) stable(now time.Time) bool {
 	return !svc.started.IsZero() && now.Sub(svc.started) >= svc.cfg.StableAfter.D()
 }
 
-// resetStreakIfStable forgets the restarts in a row once the last process of svc ran
-// for StableAfter.
+// resetStreakIfStable clears the count of restarts in a row once the last process of
+// svc ran for StableAfter.
 func (svc *service) resetStreakIfStable(now time.Time) {
 	var uptime time.Duration
 	switch {

@@ -98,7 +98,7 @@ func BenchmarkRestartAfterKill(b *testing.B) {
 	// As the daemon does, so that the killed processes, which the start program left
 	// behind as orphans, are reaped rather than piling up as zombies in /proc. The
 	// iterations follow each other faster than the Reaper's default grace of 2s, so
-	// the grace is shorter here; the start program's Wait runs well within it.
+	// the grace is shorter here. The start program's Wait runs well within it.
 	if err := procwatch.BecomeSubreaper(); err != nil {
 		b.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestUnmonitorAndMonitor(t *testing.T) {
 }
 
 // startOrderServices returns a database that writes its pidfile only after a while and a
-// web service that depends on it; both append their name to the file order when they
+// web service that depends on it. Both append their name to the file order when they
 // start.
 func startOrderServices(t *testing.T) (db, web config.Service, order string) {
 	dir := t.TempDir()
@@ -241,7 +241,7 @@ func TestReminderWhileFailing(t *testing.T) {
 // A crash loop slow enough for backoff to spread it over many cycles still reaches
 // the restart limit: restarts in a row without staying up for stable_after count.
 func TestSlowCrashLoopReachesLimit(t *testing.T) {
-	// It lives for several cycles, but never for stable_after, so no recovery is sent.
+	// It lives for several cycles but never for stable_after, so no recovery is sent.
 	svc := ownedService("flaky", "sh", "-c", "sleep 0.35; exit 1")
 	svc.RestartDelay = config.Duration(50 * time.Millisecond)
 	svc.RestartDelayMax = config.Duration(100 * time.Millisecond)

@@ -145,7 +145,7 @@ func notifyService(t *testing.T, readyAfter time.Duration, pings int) config.Ser
 	return svc
 }
 
-// notifyConfig runs svc with a short cycle, so that the cycle sees the process while
+// notifyConfig runs svc with a short cycle, so that a cycle observes the process while
 // the service waits for READY=1.
 func notifyConfig(t *testing.T, svc config.Service) *config.Config {
 	return &config.Config{Interval: config.Duration(50 * time.Millisecond), Hostname: "test", StateDir: t.TempDir(),
@@ -317,8 +317,8 @@ func TestFailedStopProgramSendsSignal(t *testing.T) {
 	}
 }
 
-// A stop at shutdown sees an adopted process exit, as it sees a child's, instead of
-// waiting out the stop timeout.
+// A stop at shutdown notices the exit of an adopted process, as it does a child's,
+// instead of waiting out the stop timeout.
 func TestShutdownStopsAdoptedProcess(t *testing.T) {
 	svc := ownedService("worker", "sleep", "1000")
 	svc.StopTimeout = config.Duration(time.Minute)

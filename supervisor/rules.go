@@ -44,13 +44,13 @@ func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Sna
 		switch {
 		case typ == config.CheckProcess:
 			s.record(ctx, svc, cs, reason == "", reason, reason)
-		case reason != "" && (typ.NeedsProcess() || svc.cfg.HasProcess()):
+		case reason != "" && (cs.needsProcess || svc.cfg.HasProcess()):
 			// No process to observe or to probe: the process check reports it.
 		case typ == config.CheckPID || typ == config.CheckPPID:
 			s.checkIdentityChange(ctx, svc, cs, snap)
 		case cs.probe != nil:
 			s.launchProbe(ctx, svc, cs)
-		case typ.IsHost():
+		case cs.host:
 			if value, shown, ok := s.hostFigure(cs.cfg); ok {
 				s.compare(ctx, svc, cs, value, shown)
 			}

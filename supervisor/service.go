@@ -131,6 +131,9 @@ type checkState struct {
 	failingSince, alerted time.Time
 	// probe runs the check off the loop; nil for a check that the cycle evaluates.
 	probe checks.Probe
+	// needsProcess and host record the scope of the check's type, computed once
+	// rather than at every cycle.
+	needsProcess, host bool
 	// recent holds the latest results, newest last, for a rule with within_cycles.
 	recent []bool
 	// lastID and lastGeneration are the PID or parent PID a pid or ppid rule saw
@@ -139,7 +142,7 @@ type checkState struct {
 	lastGeneration uint64
 }
 
-// reset forgets the failures counted so far.
+// reset clears the failures counted so far.
 func (cs *checkState) reset() {
 	cs.fails, cs.failing, cs.recent = 0, false, nil
 }
@@ -147,7 +150,11 @@ func (cs *checkState) reset() {
 func newService(cfg config.Service, log *slog.Logger) *service {
 	svc := &service{cfg: cfg, log: log.With("service", cfg.Name), state: StateStopped}
 	for _, c := range cfg.Checks {
-		svc.checks = append(svc.checks, &checkState{cfg: c, name: checkName(c), probe: newProbe(c)})
+		probe := newProbe(c)
+		svc.checks = append(svc.checks, &checkState{
+			cfg: c, name: checkName(c, probe), probe: probe,
+			needsProcess: c.Type.NeedsProcess(), host: c.Type.IsHost(),
+		})
 	}
 	return svc
 }
@@ -161,7 +168,9 @@ func (svc *service) setState(st State, reason string) {
 	svc.changed = true
 }
 
-func checkName(c config.Check) string {
+// checkName returns the name of a check in logs and alerts. probe is the check's
+// probe, or nil.
+func checkName(c config.Check, probe checks.Probe) string {
 	switch c.Type {
 	case config.CheckTotalMemory:
 		return "total memory"
@@ -176,8 +185,8 @@ func checkName(c config.Check) string {
 		}
 		return name
 	}
-	if p := newProbe(c); p != nil {
-		return p.String()
+	if probe != nil {
+		return probe.String()
 	}
 	return c.Type.String()
 }

@@ -73,7 +73,7 @@ type Supervisor struct {
 
 	cores    int
 	memTotal uint64
-	// snapOpts asks for command lines in the snapshot when a service uses match.
+	// snapOpts requests command lines in the snapshot when a service uses match.
 	snapOpts checks.SnapshotOptions
 	// readHost is true when a rule needs the host's figures, read once per cycle into
 	// host. prevHost is the reading of the cycle before, for host CPU usage.

@@ -58,16 +58,19 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 	if svc.watcher != w {
 		return // Replaced or closed since.
 	}
+
 	_ = w.Close()
 	svc.watcher = nil
 	if svc.busy || svc.held || svc.state == StateUnmonitored || svc.pid != w.PID() {
 		return
 	}
+
 	snap, err := checks.ReadSnapshotWith(s.opts.ProcDir, s.snapOpts)
 	if err != nil {
 		svc.log.Error("read process table", "err", err)
 		return
 	}
+
 	oldPID, oldExe := svc.pid, svc.exe
 	reason := svc.identify(snap)
 	if reason == "" {
@@ -91,7 +94,8 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 		s.watchExternal(svc)
 		return
 	}
-	svc.log.Warn("process exited", "pid", oldPID)
+
+	svc.log.Warn("process exited", "pid", oldPID, "reason", reason)
 	svc.lastExit = &Exit{PID: oldPID, Status: "unknown", Code: -1}
 	if !svc.started.IsZero() {
 		svc.lastExit.Uptime = time.Since(svc.started)

@@ -64,9 +64,9 @@ func containsPID(pids []int, pid int) bool {
 	return false
 }
 
-// kill -9 of tend in the middle of a restart, while it waits for a process that
-// ignores SIGTERM, and a new tend afterwards: exactly one instance of the service runs,
-// the new tend adopts it, and the restart history survives.
+// tend is killed with SIGKILL in the middle of a restart, while it waits for a process
+// that ignores SIGTERM, and a new tend starts. Exactly one instance of the service
+// runs, the new tend adopts it, and the restart history survives.
 func TestKillTendMidRestart(t *testing.T) {
 	mp := testenv.StartMailpit(t)
 	dir := t.TempDir()
