@@ -244,7 +244,7 @@ func badCases() []badCase {
 			name: "syntax-error-in-drop-in",
 			want: []string{
 				`conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file`,
-				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
+				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
 			},
 		},
 		{
@@ -283,7 +283,7 @@ func badCases() []badCase {
 		{
 			name: "unknown-service-key",
 			want: []string{
-				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
+				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
 			},
 		},
 		{
@@ -295,8 +295,8 @@ func badCases() []badCase {
 		{
 			name: "unknown-top-level-key",
 			want: []string{
-				`tend.toml:2: intervall: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts and service`,
-				`tend.toml:4: http: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts and service`,
+				`tend.toml:2: intervall: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts, control, http and service`,
+				`tend.toml:4: dashboard: unknown key: allowed keys are interval, state_dir, include, hostname, mail, alerts, control, http and service`,
 			},
 		},
 		{

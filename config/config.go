@@ -56,6 +56,11 @@ type Config struct {
 	// Alerts are the [alerts] settings, or their defaults when the table is absent.
 	Alerts Alerts
 
+	// Control is the [control] table: the unix socket of the CLI.
+	Control Control
+	// HTTP is nil when no [http] table is present, and then tend serves no HTTP.
+	HTTP *HTTP
+
 	// Services lists the services of the main file, then those of each drop-in in the
 	// order Load read them, each file's in the order they are written.
 	Services []Service
@@ -176,6 +181,10 @@ type Service struct {
 	// DependsOn names the services that must run before this one starts. Load checks
 	// that each exists and that the dependencies form no cycle.
 	DependsOn []string
+
+	// Groups name the groups the service belongs to, so that a control command can
+	// address all of them at once. A service name takes precedence over a group name.
+	Groups []string
 
 	// Notify gives an owned service a NOTIFY_SOCKET: its start ends with READY=1, and
 	// when Watchdog is set, a WATCHDOG=1 must arrive at least that often or

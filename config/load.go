@@ -106,7 +106,8 @@ func (f *fileDecoder) addSyntaxError(err error) {
 
 // decodeMain decodes the main file into cfg and returns the drop-ins to load.
 func (l *loader) decodeMain(root *table, cfg *Config) []string {
-	root.rejectUnknown("interval", "state_dir", "include", "hostname", "mail", "alerts", "service")
+	root.rejectUnknown("interval", "state_dir", "include", "hostname", "mail", "alerts",
+		"control", "http", "service")
 	if root.text("interval", &cfg.Interval, `"30s"`) && cfg.Interval.D() < MinInterval {
 		root.errorf("interval", "%s is too short: want at least %s", cfg.Interval, Duration(MinInterval))
 	}
@@ -119,6 +120,8 @@ func (l *loader) decodeMain(root *table, cfg *Config) []string {
 	if t, ok := root.sub("alerts", "[alerts]"); ok {
 		cfg.Alerts = l.decodeAlerts(t)
 	}
+	cfg.Control = l.decodeControl(root)
+	cfg.HTTP = l.decodeHTTP(root)
 	cfg.Services = l.decodeServices(root)
 	return l.expandIncludes(root, cfg)
 }

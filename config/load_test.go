@@ -96,6 +96,7 @@ func TestLoadGood(t *testing.T) {
 		},
 		Hostname: "web1",
 		Alerts:   defaultAlerts(),
+		Control:  Control{Socket: DefaultControlSocket},
 		Mail: &Mail{
 			Servers: []MailServer{{
 				Host: "smtp.example.com", Port: 465, TLS: TLSImplicit, Auth: MailAuthAuto,
@@ -183,6 +184,7 @@ address = "127.0.0.1:8080"
 		StateDir: DefaultStateDir,
 		Hostname: hostname,
 		Alerts:   defaultAlerts(),
+		Control:  Control{Socket: DefaultControlSocket},
 		Mail: &Mail{
 			Servers: []MailServer{{
 				Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS, Auth: MailAuthAuto,

@@ -31,7 +31,7 @@ func (l *loader) decodeService(t *table, index int) Service {
 
 	t.rejectUnknown("name", "pidfile", "match", "match_pick", "start", "stop", "command",
 		"directory", "environment", "environment_file", "inherit_environment", "user", "group",
-		"log_file", "log_max_size", "log_max_files", "depends_on", "notify", "watchdog",
+		"log_file", "log_max_size", "log_max_files", "depends_on", "groups", "notify", "watchdog",
 		"watchdog_action", "stop_signal", "start_timeout", "stop_timeout", "restart_limit",
 		"restart_delay", "restart_delay_max", "stable_after", "check")
 	l.checkName(t, s.Name, hasName)
@@ -43,6 +43,7 @@ func (l *loader) decodeService(t *table, index int) Service {
 	decodeStopping(t, &s)
 	decodeRestartDelay(t, &s)
 	l.decodeDependencies(t, &s)
+	decodeGroups(t, &s)
 	s.Checks = l.decodeServiceChecks(t, &s)
 	return s
 }
@@ -322,6 +323,25 @@ func decodeRestartDelay(t *table, s *Service) {
 			key = "restart_delay"
 		}
 		t.errorf(key, "restart_delay_max (%s) is shorter than restart_delay (%s)", s.RestartDelayMax, s.RestartDelay)
+	}
+}
+
+// decodeGroups decodes the groups of a service.
+func decodeGroups(t *table, s *Service) {
+	var names []string
+	if !t.strs("groups", &names, `["rails"]`) {
+		return
+	}
+	for i, name := range names {
+		switch {
+		case !validName(name):
+			t.f.add(t.itemLine("groups", i), t.keyName("groups"),
+				`item %d: invalid group name %q: want a letter or digit, then letters, digits, "_", "." or "-"`, i+1, name)
+		case slices.Contains(names[:i], name):
+			t.f.add(t.itemLine("groups", i), t.keyName("groups"), "item %d: %q is listed twice", i+1, name)
+		default:
+			s.Groups = append(s.Groups, name)
+		}
 	}
 }
 

@@ -116,7 +116,7 @@ func fileMode(mode uint32) os.FileMode {
 // the check's limit, and how to show it. ok is false when the figure is not known in
 // this cycle, such as CPU on the first cycle of a process.
 func (s *Supervisor) resourceFigure(svc *service, c config.Check, snap *checks.Snapshot) (value float64, shown string, ok bool) {
-	u := snap.Usage(s.prev, svc.pid, s.cores)
+	u := svc.usage
 	switch c.Type {
 	case config.CheckCPU, config.CheckTotalCPU:
 		if !u.CPUKnown {

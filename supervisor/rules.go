@@ -146,6 +146,7 @@ func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 			"reason", p.result.Reason, "start_timeout", svc.cfg.StartTimeout)
 		return // The service may not listen yet.
 	}
+	p.check.last.Duration = p.result.Duration
 	s.record(ctx, svc, p.check, p.result.OK, p.result.Reason, p.result.Reason)
 }
 
@@ -153,6 +154,8 @@ func (s *Supervisor) handleProbe(ctx context.Context, p probeDone) {
 // failure alert once when the rule's cycle count is reached, runs the rule's action, and
 // sends the recovery alert when a failing check passes again.
 func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, ok bool, reason, observed string) {
+	cs.last.Known, cs.last.OK, cs.last.Observed, cs.last.At = true, ok, observed, time.Now()
+	cs.last.Reason = reason
 	if n := cs.cfg.WithinCycles; n > 0 {
 		cs.recent = append(cs.recent, ok)
 		if len(cs.recent) > n {

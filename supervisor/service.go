@@ -115,6 +115,10 @@ type service struct {
 	actionFailing, startTimedOut bool
 	// changed is true when state worth saving changed since the state file was written.
 	changed bool
+	// usage is the CPU and memory of the main process and its descendants at the last
+	// cycle; usageKnown is false while no process runs.
+	usage      checks.Usage
+	usageKnown bool
 }
 
 // checkState is the running record of one rule of a service.
@@ -140,6 +144,8 @@ type checkState struct {
 	// last, and the service's action generation then.
 	lastID         int
 	lastGeneration uint64
+	// last is the latest result of the rule, for the status output.
+	last CheckStatus
 }
 
 // reset clears the failures counted so far.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"tend/checks"
 )
 
 // ServiceStatus is a copy of one service's state, safe to keep and read anywhere.
@@ -22,6 +24,36 @@ type ServiceStatus struct {
 	Held bool
 	// History lists the latest restarts, oldest first.
 	History []Restart
+	// Groups are the service's groups, for control commands that name a group.
+	Groups []string
+	// Owned is true for a service that tend runs as its child.
+	Owned bool
+	// Usage holds the CPU and memory of the main process and its descendants at the
+	// last cycle; UsageKnown is false while no process runs. CPU is known from the
+	// second cycle of a process on.
+	Usage      checks.Usage
+	UsageKnown bool
+	// Checks lists the latest result of each rule, in configuration order.
+	Checks []CheckStatus
+}
+
+// CheckStatus is the latest result of one rule of a service.
+type CheckStatus struct {
+	// Name names the check as logs and alerts do, such as "tcp 127.0.0.1:6379".
+	Name string
+	// Action is what the rule does when it fails.
+	Action string
+	// Known is false until the rule was evaluated once; the fields below are zero then.
+	Known bool
+	OK    bool
+	// Failing is true from the failure alert until the recovery.
+	Failing bool
+	// Observed is the figure or probe outcome seen, and Reason why it failed.
+	Observed, Reason string
+	// At is when the result came; Duration is how long a probe took, zero for a
+	// figure the cycle computes.
+	At       time.Time
+	Duration time.Duration
 }
 
 // Status returns the state of every service, in configuration order. The request goes
@@ -48,8 +80,16 @@ func (s *Supervisor) status() []ServiceStatus {
 		out = append(out, ServiceStatus{
 			Name: svc.cfg.Name, State: svc.state, Since: svc.since, Reason: svc.reason,
 			PID: svc.pid, Started: svc.started, Restarts: len(svc.restartCycles), Held: svc.held,
-			History: slices.Clone(svc.history),
+			History: slices.Clone(svc.history), Groups: slices.Clone(svc.cfg.Groups),
+			Owned: svc.cfg.Owned(), Usage: svc.usage, UsageKnown: svc.usageKnown,
+			Checks: make([]CheckStatus, 0, len(svc.checks)),
 		})
+		st := &out[len(out)-1]
+		for _, cs := range svc.checks {
+			c := cs.last
+			c.Name, c.Action, c.Failing = cs.name, cs.cfg.Action.String(), cs.failing
+			st.Checks = append(st.Checks, c)
+		}
 	}
 	return out
 }

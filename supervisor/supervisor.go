@@ -42,6 +42,19 @@ type Options struct {
 	// Reaper, when not nil, starts the owned processes, so that it never reaps one of
 	// them. The caller makes tend a subreaper and runs the Reaper.
 	Reaper *procwatch.Reaper
+	// OnCycle, when not nil, is called on Run's goroutine after every cycle, so it must
+	// return quickly. It is how systemd's watchdog learns that the loop is alive.
+	OnCycle func(CycleStats)
+}
+
+// CycleStats describes one completed cycle.
+type CycleStats struct {
+	Cycle uint64
+	// Duration is the time the cycle took on the loop, probes excluded: they report later.
+	Duration time.Duration
+	// Services counts the configured services, Running those in state running, and
+	// Failed those in state failed.
+	Services, Running, Failed int
 }
 
 func (o *Options) validate() error {
@@ -158,7 +171,7 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 
 	ticker := time.NewTicker(s.cfg.Interval.D())
 	defer ticker.Stop()
-	s.runCycle(ctx)
+	s.cycleAndReport(ctx)
 	if ready != nil {
 		ready()
 	}
@@ -168,7 +181,7 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 			s.shutdown()
 			return nil
 		case <-ticker.C:
-			s.runCycle(ctx)
+			s.cycleAndReport(ctx)
 		case p := <-s.probes:
 			s.handleProbe(ctx, p)
 		case e := <-s.exits:
@@ -242,6 +255,25 @@ func (s *Supervisor) adoptOwned(svc *service, snap *checks.Snapshot) {
 	svc.log.Info("adopted process started by an earlier run of tend", "pid", c.pid)
 }
 
+// cycleAndReport runs a cycle and hands its figures to Options.OnCycle.
+func (s *Supervisor) cycleAndReport(ctx context.Context) {
+	start := time.Now()
+	s.runCycle(ctx)
+	if s.opts.OnCycle == nil {
+		return
+	}
+	st := CycleStats{Cycle: s.cycle, Duration: time.Since(start), Services: len(s.services)}
+	for _, svc := range s.services {
+		switch svc.state {
+		case StateRunning:
+			st.Running++
+		case StateFailed:
+			st.Failed++
+		}
+	}
+	s.opts.OnCycle(st)
+}
+
 // runCycle observes every monitored service once.
 func (s *Supervisor) runCycle(ctx context.Context) {
 	s.cycle++
@@ -259,6 +291,12 @@ func (s *Supervisor) runCycle(ctx context.Context) {
 		s.host, s.hostKnown = host, err == nil
 	}
 	for _, svc := range s.services {
+		svc.usage, svc.usageKnown = checks.Usage{}, false
+		if svc.pid > 0 {
+			if _, alive := snap.Alive(svc.pid, svc.startTicks); alive {
+				svc.usage, svc.usageKnown = snap.Usage(s.prev, svc.pid, s.cores), true
+			}
+		}
 		if svc.state == StateUnmonitored || svc.busy || svc.held || svc.waiting != nil || svc.delay != nil {
 			continue
 		}
