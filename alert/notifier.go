@@ -33,10 +33,12 @@ type Notifier struct {
 	sendMu sync.Mutex
 	ids    *idSource
 
-	// mu guards pending, lastErr and discards.
-	mu      sync.Mutex
-	pending int
-	lastErr error
+	// mu guards pending, lastErr, lastErrAt, failures and discards.
+	mu        sync.Mutex
+	pending   int
+	lastErr   error
+	lastErrAt time.Time
+	failures  uint64
 	// discards counts the events discarded at the queue limit since the last delivery.
 	// NOTE: the count lives in memory and a restart of tend resets it. Each discard is
 	// logged when it happens.
@@ -140,6 +142,10 @@ func (n *Notifier) addPending(delta int) {
 func (n *Notifier) setLastError(err error) {
 	n.mu.Lock()
 	n.lastErr = err
+	if err != nil {
+		n.lastErrAt = n.now()
+		n.failures++
+	}
 	n.mu.Unlock()
 }
 

@@ -10,15 +10,17 @@ type Status struct {
 	// none was made; LastErrorAt is when it happened.
 	LastError   string
 	LastErrorAt time.Time
+	// Failures counts the failed delivery attempts since the daemon started.
+	Failures uint64
 }
 
 // Status returns the state of the queue and of the last delivery.
 func (n *Notifier) Status() Status {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	st := Status{Pending: n.pending}
+	st := Status{Pending: n.pending, Failures: n.failures}
 	if n.lastErr != nil {
-		st.LastError = n.lastErr.Error()
+		st.LastError, st.LastErrorAt = n.lastErr.Error(), n.lastErrAt
 	}
 	return st
 }
