@@ -33,7 +33,25 @@ const (
 	// KindReminder: a check that failed still fails, one reminder interval after its
 	// last alert.
 	KindReminder Kind = "reminder"
+	// KindStopTimeout: a stopped service was still running after its stop timeout and
+	// was killed with SIGKILL.
+	KindStopTimeout Kind = "stop_timeout"
+	// KindUnmonitored: a rule's action stopped the monitoring of the service.
+	KindUnmonitored Kind = "unmonitored"
+	// KindReloadRejected: a changed configuration was rejected and the running one stays
+	// in force.
+	KindReloadRejected Kind = "reload_rejected"
+	// KindDaemonStarted and KindDaemonStopped: tend itself started or stopped.
+	KindDaemonStarted Kind = "tend_started"
+	KindDaemonStopped Kind = "tend_stopped"
 )
+
+// Kinds lists every event kind, in the order of the documentation.
+var Kinds = []Kind{
+	KindFailed, KindRecovered, KindReminder, KindRestarted, KindStartTimeout, KindStopTimeout,
+	KindWatchdog, KindRestartLimit, KindUnmonitored, KindPIDChanged, KindActionFailed,
+	KindReloadRejected, KindDaemonStarted, KindDaemonStopped,
+}
 
 // Event is one thing an operator should hear about. It is stored in the queue as JSON
 // with the field names of its tags.
