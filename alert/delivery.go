@@ -12,7 +12,7 @@ import (
 
 // delivery is the state of one Run. Only Run's goroutine touches it.
 type delivery struct {
-	n *Notifier
+	c *channel
 	// names lists the queue files not handled yet in this pass, oldest first. The
 	// first one blocks the others until it is delivered or moved to the dead letters.
 	names []string
@@ -33,9 +33,6 @@ type delivery struct {
 	// once the hourly cap held events back, until the next message.
 	batcher   batcher
 	capLogged bool
-	// dead counts the messages moved to the dead letters since the last delivery, for
-	// the note in the next delivered message.
-	dead int
 }
 
 // queued is an event read from the queue, with its file name.
@@ -49,7 +46,7 @@ func (d *delivery) loop(ctx context.Context) {
 		if len(d.names) == 0 && !d.refill(ctx) {
 			continue
 		}
-		if d.n.mailer == nil {
+		if d.c.transport == nil {
 			wait, done := d.logEvent(d.names[0])
 			if done {
 				d.names = d.names[1:]
@@ -71,11 +68,11 @@ func (d *delivery) loop(ctx context.Context) {
 		for i, q := range batch {
 			times[i] = q.ev.Time
 		}
-		n, wait := d.batcher.plan(times, d.n.now())
+		n, wait := d.batcher.plan(times, d.c.n.now())
 		if n == 0 {
 			if wait > d.batcher.window && !d.capLogged {
 				d.capLogged = true
-				d.n.log.Warn("hourly alert cap reached, holding alerts", "max_per_hour", d.batcher.maxPerHour,
+				d.c.log.Warn("hourly alert cap reached, holding alerts", "max_per_hour", d.batcher.maxPerHour,
 					"pending", len(batch), "next_message_in", wait.Round(time.Second))
 			}
 			sleep(ctx, wait)
@@ -103,10 +100,10 @@ func (d *delivery) readBatch() ([]queued, error) {
 			kept = append(kept, d.names[i:]...)
 			break
 		}
-		ev, err := d.n.queue.read(name)
+		ev, err := d.c.queue.read(name)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			d.n.addPending(-1)
+			d.c.addPending(-1)
 			continue
 		case errors.Is(err, errCorrupt):
 			ev.ID = strings.TrimSuffix(name, queueFileSuffix)
@@ -128,23 +125,28 @@ func (d *delivery) readBatch() ([]queued, error) {
 // how long to wait before the next attempt.
 func (d *delivery) deliverBatch(ctx context.Context, batch []queued) (wait time.Duration, done bool) {
 	d.attempt++
-	now := d.n.now()
+	now := d.c.n.now()
 	events := make([]Event, len(batch))
 	for i, q := range batch {
 		events[i] = q.ev
 	}
-	result, err := d.n.mailer.deliverBatch(ctx, events, d.notes(), now)
+	reported := d.c.snapshotCounts()
+	result, err := d.c.transport.deliverBatch(ctx, events, d.notes(reported), now)
 	first := events[0]
 	if err == nil {
-		d.n.setLastError(nil)
+		d.c.setLastError(nil)
 		d.lastWarned = ""
 		d.logFailover(first, result)
-		d.n.log.Info("alert sent", "service", first.Service, "kind", first.Kind, "id", first.ID,
+		d.c.log.Info("alert sent", "service", first.Service, "kind", first.Kind, "id", first.ID,
 			"events", len(events), "attempt", d.attempt, "server", result.server,
 			"delay", now.Sub(first.Time).Round(time.Millisecond))
 		d.batcher.delivered(now)
-		d.dead, d.capLogged = 0, false
-		d.n.takeDiscarded()
+		d.capLogged = false
+		d.c.updateCounts(func(c *channelCounts) {
+			c.Dead -= reported.Dead
+			c.Discarded -= reported.Discarded
+			c.Sent = slices.Clone(d.batcher.sent)
+		})
 		for _, q := range batch {
 			d.finish(q.name)
 		}
@@ -155,7 +157,7 @@ func (d *delivery) deliverBatch(ctx context.Context, batch []queued) (wait time.
 		return 0, false
 	}
 
-	d.n.setLastError(err)
+	d.c.setLastError(err)
 	var de *DeliveryError
 	if errors.As(err, &de) && de.Permanent {
 		for _, q := range batch {
@@ -167,16 +169,16 @@ func (d *delivery) deliverBatch(ctx context.Context, batch []queued) (wait time.
 }
 
 // notes returns the sentences that the next delivered message adds about what the
-// queue could not deliver.
-func (d *delivery) notes() []string {
+// queue could not deliver, from the counts of its channel.
+func (d *delivery) notes(counts channelCounts) []string {
 	var notes []string
-	if d.dead > 0 {
-		notes = append(notes, fmt.Sprintf("%d earlier alert(s) could not be delivered: the mail server "+
-			"rejected them for good. They are kept in %s.", d.dead, d.n.queue.deadDir))
+	if counts.Dead > 0 {
+		notes = append(notes, fmt.Sprintf("%d earlier alert(s) could not be delivered: the %s "+
+			"rejected them for good. They are kept in %s.", counts.Dead, d.c.destinationWord(), d.c.queue.deadDir))
 	}
-	if n := d.n.discarded(); n > 0 {
+	if n := counts.Discarded; n > 0 {
 		notes = append(notes, fmt.Sprintf("%d alert(s) were discarded unsent because the queue reached "+
-			"its limit of %d.", n, d.n.opts.QueueLimit))
+			"its limit of %d.", n, d.c.n.opts.QueueLimit))
 	}
 	return notes
 }
@@ -185,12 +187,12 @@ func (d *delivery) notes() []string {
 // did not, it has already waited: for Send to wake it, for ctx to end, or for the
 // backoff after a failed listing.
 func (d *delivery) refill(ctx context.Context) bool {
-	names, err := d.n.queue.names()
+	names, err := d.c.queue.names()
 	if err != nil {
 		d.attempt++
 		wait := d.backoff()
 		if d.isNewFailure(err) {
-			d.n.log.Warn("read alert queue failed, will retry", "attempt", d.attempt,
+			d.c.log.Warn("read alert queue failed, will retry", "attempt", d.attempt,
 				"retry_in", wait, "err", err)
 		}
 		sleep(ctx, wait)
@@ -203,7 +205,7 @@ func (d *delivery) refill(ctx context.Context) bool {
 	}
 	select {
 	case <-ctx.Done():
-	case <-d.n.wake:
+	case <-d.c.wake:
 	}
 	return false
 }
@@ -213,13 +215,13 @@ func (d *delivery) refill(ctx context.Context) bool {
 // the dead letters or gone), and otherwise how long to wait before the next attempt.
 func (d *delivery) logEvent(name string) (wait time.Duration, done bool) {
 	d.attempt++
-	ev, err := d.n.queue.read(name)
+	ev, err := d.c.queue.read(name)
 	if err != nil {
 		ev.ID = strings.TrimSuffix(name, queueFileSuffix)
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		d.n.addPending(-1)
+		d.c.addPending(-1)
 		return 0, true
 	case errors.Is(err, errCorrupt):
 		d.reject(name, ev, &DeliveryError{ID: ev.ID, Permanent: true, Err: err})
@@ -227,7 +229,7 @@ func (d *delivery) logEvent(name string) (wait time.Duration, done bool) {
 	case err != nil:
 		return d.retry(ev, err), false
 	}
-	d.n.log.Info("alert logged, mail not configured", "service", ev.Service, "kind", ev.Kind,
+	d.c.log.Info("alert logged, mail not configured", "service", ev.Service, "kind", ev.Kind,
 		"id", ev.ID, "host", ev.Host, "check", ev.Check, "observed", ev.Observed,
 		"threshold", ev.Threshold, "action", ev.Action, "message", ev.Message)
 	d.finish(name)
@@ -247,7 +249,7 @@ func (d *delivery) logFailover(ev Event, result sent) {
 		return
 	}
 	d.lastFailover = key
-	d.n.log.Warn("mail server failed, a later server delivered the alert", "service", ev.Service,
+	d.c.log.Warn("mail server failed, a later server delivered the alert", "service", ev.Service,
 		"kind", ev.Kind, "id", ev.ID, "server", result.server, "err", result.skipped)
 }
 
@@ -256,7 +258,7 @@ func (d *delivery) logFailover(ev Event, result sent) {
 func (d *delivery) retry(ev Event, err error) time.Duration {
 	wait := d.backoff()
 	if d.isNewFailure(err) {
-		d.n.log.Warn("alert delivery failed, will retry", "service", ev.Service, "kind", ev.Kind,
+		d.c.log.Warn("alert delivery failed, will retry", "service", ev.Service, "kind", ev.Kind,
 			"id", ev.ID, "attempt", d.attempt, "retry_in", wait, "err", err)
 	}
 	return wait
@@ -275,36 +277,36 @@ func (d *delivery) isNewFailure(err error) bool {
 
 // reject moves a message that can never be delivered to the dead letters and logs it.
 func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
-	d.n.addPending(-1)
-	d.dead++
-	path, err := d.n.queue.bury(name)
+	d.c.addPending(-1)
+	d.c.updateCounts(func(c *channelCounts) { c.Dead++ })
+	path, err := d.c.queue.bury(name)
 	if err != nil {
 		d.stuck[name] = true
-		d.n.log.Error("alert rejected, moving it to dead letters failed", "service", ev.Service,
+		d.c.log.Error("alert rejected, moving it to dead letters failed", "service", ev.Service,
 			"kind", ev.Kind, "id", ev.ID, "server", de.Server, "code", de.Code, "err", de,
 			"move_err", err)
 		return
 	}
-	d.n.log.Error("alert rejected, moved to dead letters", "service", ev.Service,
+	d.c.log.Error("alert rejected, moved to dead letters", "service", ev.Service,
 		"kind", ev.Kind, "id", ev.ID, "attempt", d.attempt, "server", de.Server, "code", de.Code,
 		"path", path, "err", de)
 }
 
 // finish removes a file whose event was delivered or logged.
 func (d *delivery) finish(name string) {
-	d.n.addPending(-1)
-	if err := d.n.queue.remove(name); err != nil {
+	d.c.addPending(-1)
+	if err := d.c.queue.remove(name); err != nil {
 		// NOTE: the file stays in the outbox, so the next daemon run delivers it again.
 		// The Message-ID is the same, so the recipient can recognise the duplicate.
 		d.stuck[name] = true
-		d.n.log.Error("remove finished alert from queue", "file", name, "err", err)
+		d.c.log.Error("remove finished alert from queue", "file", name, "err", err)
 	}
 }
 
 // backoff returns the wait after attempt d.attempt failed: RetryMin doubled for each
 // earlier failure, at most RetryMax.
 func (d *delivery) backoff() time.Duration {
-	lo, hi := d.n.opts.RetryMin, d.n.opts.RetryMax
+	lo, hi := d.c.n.opts.RetryMin, d.c.n.opts.RetryMax
 	wait := lo
 	for i := 1; i < d.attempt; i++ {
 		if wait >= hi/2 {

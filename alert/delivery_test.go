@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -214,7 +215,7 @@ func TestPermanentRejectionMovesToDead(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			names, err := n.queue.names()
+			names, err := n.channels[0].queue.names()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -305,7 +306,7 @@ func TestRunStopsDuringStalledAttempt(t *testing.T) {
 	if p := n.Pending(); p != 1 {
 		t.Errorf("Pending() after stop = %d, want 1", p)
 	}
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil || len(names) != 1 {
 		t.Errorf("queue after stop = %v, %v, want the event still queued", names, err)
 	}
@@ -332,7 +333,7 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	if p := n.Pending(); p != 3 {
 		t.Fatalf("Pending() with no server = %d, want 3", p)
 	}
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil || len(names) != 3 {
 		t.Fatalf("queue = %v, %v, want 3 files", names, err)
 	}
@@ -363,8 +364,12 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != "dead" {
-		t.Errorf("outbox after delivery holds %v, want only the dead directory", entries)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if !slices.Equal(left, []string{channelStateFile, "dead"}) {
+		t.Errorf("outbox after delivery holds %v, want only the state file and the dead directory", left)
 	}
 	if dead, _ := os.ReadDir(filepath.Join(dir, "outbox", "dead")); len(dead) != 0 {
 		t.Errorf("dead letters = %v, want none", dead)
@@ -435,7 +440,7 @@ func TestNoMailLogsAndEmptiesQueue(t *testing.T) {
 		`observed="connection refused"`, `message="redis does not accept connections"`) != 1 {
 		t.Errorf("log lacks the event:\n%s", logs.String())
 	}
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil || len(names) != 0 {
 		t.Errorf("queue = %v, %v, want empty", names, err)
 	}

@@ -17,7 +17,9 @@ const (
 	KindFailed Kind = "failed"
 	// KindRecovered: a check that had failed passes again.
 	KindRecovered Kind = "recovered"
-	// KindRestarted: tend restarted the service.
+	// KindRestarted: tend restarted the service on an operator's command or after a
+	// dependency restarted. A restart by a rule is announced by the rule's KindFailed
+	// event, whose Action is "restart".
 	KindRestarted Kind = "restarted"
 	// KindActionFailed: a start, stop or restart did not succeed.
 	KindActionFailed Kind = "action_failed"
@@ -36,8 +38,6 @@ const (
 	// KindStopTimeout: a stopped service was still running after its stop timeout and
 	// was killed with SIGKILL.
 	KindStopTimeout Kind = "stop_timeout"
-	// KindUnmonitored: a rule's action stopped the monitoring of the service.
-	KindUnmonitored Kind = "unmonitored"
 	// KindReloadRejected: a changed configuration was rejected and the running one stays
 	// in force.
 	KindReloadRejected Kind = "reload_rejected"
@@ -49,7 +49,7 @@ const (
 // Kinds lists every event kind, in the order of the documentation.
 var Kinds = []Kind{
 	KindFailed, KindRecovered, KindReminder, KindRestarted, KindStartTimeout, KindStopTimeout,
-	KindWatchdog, KindRestartLimit, KindUnmonitored, KindPIDChanged, KindActionFailed,
+	KindWatchdog, KindRestartLimit, KindPIDChanged, KindActionFailed,
 	KindReloadRejected, KindDaemonStarted, KindDaemonStopped,
 }
 

@@ -84,6 +84,14 @@ func summary(ev Event) string {
 		return clause(ev.Service, "PID changed", ev.Observed)
 	case KindReminder:
 		return clause(ev.Service, "still failing", withParens(ev.Check, ev.Observed))
+	case KindStopTimeout:
+		return clause(ev.Service, "stop timed out, killed", ev.Observed)
+	case KindReloadRejected:
+		return "configuration reload rejected: " + ev.Observed
+	case KindDaemonStarted:
+		return "tend started"
+	case KindDaemonStopped:
+		return "tend stopped"
 	}
 	return clause(ev.Service, string(ev.Kind), withParens(ev.Check, ev.Observed))
 }

@@ -2,91 +2,72 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Notifier queues events durably and delivers them by mail in the order they were
-// queued.
+// Notifier queues events durably and delivers them through its routes, each route's
+// events in the order they were queued.
 //
-// Any goroutine may call Send, Pending and LastError. The owner starts Run in one
-// goroutine and stops it by cancelling its context. The delivery state lives in that
-// goroutine alone.
+// Any goroutine may call Send, Pending, LastError and Status. The owner starts Run in
+// one goroutine and stops it by cancelling its context.
 type Notifier struct {
-	opts  Options
-	log   *slog.Logger
-	queue *queue
-	// mailer is nil when Options.Mail is nil.
-	mailer *mailer
-	// wake signals Run that Send queued an event. It has room for one signal, so a
-	// signal sent while Run is busy is kept, and further ones add nothing.
-	wake chan struct{}
-	now  func() time.Time
+	opts Options
+	log  *slog.Logger
+	// channels holds one channel per route. Without a route, one channel logs each
+	// event instead of delivering it.
+	channels []*channel
+	now      func() time.Time
 
 	// sendMu serialises Send, so that the order of the IDs is the order in which the
 	// events reach the disk.
 	sendMu sync.Mutex
 	ids    *idSource
 
-	// mu guards pending, lastErr, lastErrAt, failures and discards.
-	mu        sync.Mutex
-	pending   int
-	lastErr   error
-	lastErrAt time.Time
-	failures  uint64
-	// discards counts the events discarded at the queue limit since the last delivery.
-	// NOTE: the count lives in memory and a restart of tend resets it. Each discard is
-	// logged when it happens.
-	discards int
-
 	running atomic.Bool
 }
 
-// New opens the queue under opts.StateDir, creating its directories, and returns a
-// Notifier that delivers nothing until Run. It returns an error when opts are invalid or
-// the queue cannot be opened.
+// New opens a queue per route under opts.StateDir, creating its directories, and
+// returns a Notifier that delivers nothing until Run. It returns an error when opts are
+// invalid or a queue cannot be opened.
 func New(opts Options) (*Notifier, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
-	}
-	q, err := openQueue(opts.StateDir)
-	if err != nil {
-		return nil, fmt.Errorf("alert: %w", err)
-	}
-	names, err := q.names()
-	if err != nil {
-		return nil, fmt.Errorf("alert: %w", err)
 	}
 	ids, err := newIDSource()
 	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
-
-	n := &Notifier{
-		opts:    opts,
-		log:     opts.Logger,
-		queue:   q,
-		wake:    make(chan struct{}, 1),
-		now:     time.Now,
-		ids:     ids,
-		pending: len(names),
+	n := &Notifier{opts: opts, log: opts.Logger, now: time.Now, ids: ids}
+	routes := opts.Routes
+	if len(routes) == 0 {
+		// Without routes, the recipients of Mail get every event; without those, each
+		// event is logged.
+		routes = []Route{{}}
+		if opts.Mail != nil {
+			routes[0].To = opts.Mail.To
+		}
 	}
-	if opts.Mail != nil {
-		n.mailer = newMailer(opts.Mail)
+	for _, r := range routes {
+		c, err := openChannel(n, r, newTransport(r, opts.Mail))
+		if err != nil {
+			return nil, fmt.Errorf("alert: route %q: %w", r.Name, err)
+		}
+		n.channels = append(n.channels, c)
 	}
 	return n, nil
 }
 
-// Send stores ev in the queue and wakes Run. It sets ev.ID when it is empty and ev.Time
-// when it is zero. It returns nil once the event is on disk: written, fsynced, renamed
-// into place and the directory fsynced. It returns an error, with nothing queued, when
-// the write fails or when ev.ID is set but invalid (see Event.ID) or already queued.
-// Events that carry no ID are delivered in the order of their Send calls.
+// Send stores ev in the queue of every route whose filter passes it, and wakes their
+// delivery. It sets ev.ID when it is empty and ev.Time when it is zero. It returns nil
+// once the event is on disk in each of those queues: written, fsynced, renamed into
+// place and the directory fsynced. It returns an error when a write fails or when ev.ID
+// is set but invalid (see Event.ID) or already queued. Events that carry no ID are
+// delivered in the order of their Send calls.
 func (n *Notifier) Send(ev Event) error {
 	n.sendMu.Lock()
 	defer n.sendMu.Unlock()
@@ -99,110 +80,79 @@ func (n *Notifier) Send(ev Event) error {
 	} else if err := validateID(ev.ID); err != nil {
 		return fmt.Errorf("alert: %w", err)
 	}
-
-	// Count the event before it is on disk: Run may deliver it, and uncount it, before
-	// this goroutine runs again.
-	n.addPending(1)
-	if err := n.queue.write(ev); err != nil {
-		n.addPending(-1)
-		return fmt.Errorf("alert: %w", err)
+	var errs []error
+	taken := 0
+	for _, c := range n.channels {
+		if !c.accepts(ev) {
+			continue
+		}
+		taken++
+		if err := c.enqueue(ev); err != nil {
+			errs = append(errs, fmt.Errorf("alert: route %q: %w", c.route.Name, err))
+		}
 	}
-	if limit := n.opts.QueueLimit; limit > 0 && n.Pending() > limit {
-		n.discardOldest(n.Pending() - limit)
+	if taken == 0 {
+		n.log.Debug("alert passed by no route", "service", ev.Service, "kind", ev.Kind,
+			"check", ev.Check, "message", ev.Message)
 	}
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Pending returns how many events are queued and not yet delivered, logged or moved to
-// the dead letters.
+// the dead letters, over every route.
 func (n *Notifier) Pending() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.pending
+	total := 0
+	for _, c := range n.channels {
+		total += c.Pending()
+	}
+	return total
 }
 
 // LastError returns the error of the last delivery attempt, a *DeliveryError, or nil
-// when that attempt succeeded or none was made yet.
+// when that attempt succeeded or none was made yet. With several routes it is the
+// latest error of a route whose last attempt failed.
 func (n *Notifier) LastError() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.lastErr
-}
-
-func (n *Notifier) addPending(delta int) {
-	n.mu.Lock()
-	n.pending += delta
-	n.mu.Unlock()
-}
-
-func (n *Notifier) setLastError(err error) {
-	n.mu.Lock()
-	n.lastErr = err
-	if err != nil {
-		n.lastErrAt = n.now()
-		n.failures++
+	var last error
+	var at time.Time
+	for _, c := range n.channels {
+		c.mu.Lock()
+		if c.lastErr != nil && !c.lastErrAt.Before(at) {
+			last, at = c.lastErr, c.lastErrAt
+		}
+		c.mu.Unlock()
 	}
-	n.mu.Unlock()
+	return last
 }
 
-// Run delivers the queue, oldest event first, until ctx ends: first what a previous
-// daemon run left, then each event Send queues. A message that fails temporarily is
-// retried with exponential backoff and holds back the messages after it. One the server
-// rejects for good is moved to the dead letters and the next one goes on.
+// Run delivers every route's queue, oldest event first, until ctx ends: first what a
+// previous daemon run left, then each event Send queues. A message that fails
+// temporarily is retried with exponential backoff and holds back the later messages of
+// its route, not those of other routes. One the destination rejects for good is moved
+// to the dead letters and the next one goes on.
 //
-// Run returns soon after ctx ends, without waiting for the mail timeout: an SMTP
-// dialogue in progress is cut off and its event stays queued for the next Run. Only one Run may run at a time, and a
-// second one panics.
+// Run returns soon after ctx ends, without waiting for a delivery timeout: a delivery
+// in progress is cut off and its event stays queued for the next Run. Only one Run may
+// run at a time, and a second one panics.
 func (n *Notifier) Run(ctx context.Context) {
 	if !n.running.CompareAndSwap(false, true) {
 		panic("alert: Run called while another Run of the same Notifier is running")
 	}
 	defer n.running.Store(false)
 
-	n.log.Info("alert delivery started", "pending", n.Pending(), "mail", n.mailer != nil)
-	d := &delivery{n: n, stuck: map[string]bool{},
-		batcher: batcher{window: n.opts.DigestWindow, maxPerHour: n.opts.MaxPerHour}}
-	d.loop(ctx)
-	n.log.Info("alert delivery stopped", "pending", n.Pending())
-}
-
-// discardOldest removes the count oldest queued events to keep the queue within its
-// limit, and counts and logs each.
-func (n *Notifier) discardOldest(count int) {
-	names, err := n.queue.names()
-	if err != nil {
-		n.log.Error("queue limit reached, listing the queue failed", "err", err)
-		return
-	}
-	for _, name := range names[:min(count, len(names))] {
-		ev, _ := n.queue.read(name)
-		if err := os.Remove(filepath.Join(n.queue.dir, name)); err != nil {
-			continue // Delivered or discarded meanwhile.
+	var wg sync.WaitGroup
+	for _, c := range n.channels {
+		dest := "log"
+		if c.transport != nil {
+			dest = c.transport.String()
 		}
-		_ = syncDir(n.queue.dir)
-		n.mu.Lock()
-		n.pending--
-		n.discards++
-		n.mu.Unlock()
-		n.log.Error("alert queue limit reached, oldest alert discarded", "limit", n.opts.QueueLimit,
-			"id", ev.ID, "service", ev.Service, "kind", ev.Kind, "message", ev.Message)
+		c.log.Info("alert delivery started", "pending", c.Pending(), "destination", dest)
+		d := &delivery{c: c, stuck: map[string]bool{},
+			batcher: batcher{window: n.opts.DigestWindow, maxPerHour: n.opts.MaxPerHour,
+				sent: c.snapshotCounts().Sent}}
+		wg.Go(func() {
+			d.loop(ctx)
+			c.log.Info("alert delivery stopped", "pending", c.Pending())
+		})
 	}
-}
-
-// discarded returns the count of events discarded since the last delivery.
-func (n *Notifier) discarded() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.discards
-}
-
-// takeDiscarded resets the count after a delivered message reported it.
-func (n *Notifier) takeDiscarded() {
-	n.mu.Lock()
-	n.discards = 0
-	n.mu.Unlock()
+	wg.Wait()
 }

@@ -77,9 +77,12 @@ type Options struct {
 	// created with mode 0700, and messages the server rejected for good are moved to
 	// "outbox/dead".
 	StateDir string
-	// Mail configures SMTP delivery. When it is nil, Run logs each event and removes it
-	// from the queue.
+	// Mail configures SMTP delivery. When it is nil and Routes is empty, Run logs each
+	// event and removes it from the queue.
 	Mail *MailOptions
+	// Routes lists where events go. When it is empty, every event goes to the
+	// recipients of Mail, through the queue "outbox".
+	Routes []Route
 	// Logger receives delivery results. Required.
 	Logger *slog.Logger
 
@@ -185,26 +188,48 @@ func (o *Options) validate() error {
 	if o.RetryMin > o.RetryMax {
 		return fmt.Errorf("alert: retry backoff min %s is greater than max %s", o.RetryMin, o.RetryMax)
 	}
-	if o.Mail == nil {
-		return nil
+	if o.Mail != nil {
+		mail := *o.Mail
+		if err := mail.validate(len(o.Routes) > 0); err != nil {
+			return fmt.Errorf("alert: mail: %w", err)
+		}
+		o.Mail = &mail
 	}
-	mail := *o.Mail
-	if err := mail.validate(); err != nil {
-		return fmt.Errorf("alert: mail: %w", err)
+	routes := slices.Clone(o.Routes)
+	seen := map[string]bool{}
+	for i := range routes {
+		r := &routes[i]
+		if seen[r.Name] {
+			return fmt.Errorf("alert: two routes named %q", r.Name)
+		}
+		seen[r.Name] = true
+		if r.Webhook != nil {
+			w := *r.Webhook
+			r.Webhook = &w
+		}
+		if err := r.validate(o.Mail != nil); err != nil {
+			return fmt.Errorf("alert: route %q: %w", r.Name, err)
+		}
+		if len(r.To) > 0 {
+			if err := validateRecipients(r.To); err != nil {
+				return fmt.Errorf("alert: route %q: %w", r.Name, err)
+			}
+		}
 	}
-	o.Mail = &mail
+	o.Routes = routes
 	return nil
 }
 
 // validate checks m and fills in defaults. It never puts a password in an error.
-func (m *MailOptions) validate() error {
+// routed is true when routes name the recipients, and To may then be empty.
+func (m *MailOptions) validate(routed bool) error {
 	if len(m.Servers) == 0 {
 		s := m.onlyServer()
 		if err := s.validate(); err != nil {
 			return err
 		}
 		m.setOnlyServer(s)
-		return m.validateAddresses()
+		return m.validateAddresses(routed)
 	}
 
 	if m.onlyServer() != (ServerOptions{}) {
@@ -218,17 +243,25 @@ func (m *MailOptions) validate() error {
 		}
 	}
 	m.Servers = servers
-	return m.validateAddresses()
+	return m.validateAddresses(routed)
 }
 
-func (m *MailOptions) validateAddresses() error {
+func (m *MailOptions) validateAddresses(routed bool) error {
 	if _, err := mail.ParseAddress(m.From); err != nil {
 		return fmt.Errorf("invalid from address %q: %w", m.From, err)
 	}
-	if len(m.To) == 0 {
+	if routed && len(m.To) == 0 {
+		return nil
+	}
+	return validateRecipients(m.To)
+}
+
+// validateRecipients checks a list of recipients.
+func validateRecipients(list []string) error {
+	if len(list) == 0 {
 		return errors.New("no recipient: to is empty")
 	}
-	for _, to := range m.To {
+	for _, to := range list {
 		if _, err := mail.ParseAddress(to); err != nil {
 			return fmt.Errorf("invalid to address %q: %w", to, err)
 		}

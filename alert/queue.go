@@ -33,11 +33,10 @@ type queue struct {
 	deadDir string
 }
 
-// openQueue creates the outbox and its dead-letter directory under stateDir when they
-// are missing, and removes the temporary files of writes that a crash interrupted: no
-// Send returned nil for them.
-func openQueue(stateDir string) (*queue, error) {
-	dir := filepath.Join(stateDir, "outbox")
+// openQueue creates the outbox dir and its dead-letter directory when they are
+// missing, and removes the temporary files of writes that a crash interrupted: no Send
+// returned nil for them.
+func openQueue(dir string) (*queue, error) {
 	q := &queue{dir: dir, deadDir: filepath.Join(dir, deadDirName)}
 	if err := os.MkdirAll(q.deadDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create alert queue: %w", err)

@@ -130,7 +130,7 @@ func TestSendWritesQueueFile(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o700 {
 		t.Errorf("outbox mode = %o, want 700", perm)
 	}
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil || len(names) != 1 {
 		t.Fatalf("queue names = %v, %v, want one file", names, err)
 	}
@@ -188,7 +188,7 @@ func TestSendConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,13 +214,13 @@ func TestSendOrderWithFrozenClock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	names, err := n.queue.names()
+	names, err := n.channels[0].queue.names()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, name := range names {
-		ev, err := n.queue.read(name)
+		ev, err := n.channels[0].queue.read(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestBackoff(t *testing.T) {
 	}
 	n := &Notifier{opts: Options{RetryMin: time.Second, RetryMax: 5 * time.Minute}}
 	for _, tt := range tests {
-		d := &delivery{n: n, attempt: tt.attempt}
+		d := &delivery{c: &channel{n: n}, attempt: tt.attempt}
 		if got := d.backoff(); got != tt.want {
 			t.Errorf("backoff() after attempt %d = %s, want %s", tt.attempt, got, tt.want)
 		}

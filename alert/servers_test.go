@@ -150,7 +150,7 @@ func TestFailoverStopsAtPermanentRejection(t *testing.T) {
 			first := startFaultServer(t, faultServerConfig{faults: []fault{tt.fault}})
 			second := startFaultServer(t, faultServerConfig{})
 			opts := mailVia(plainServer(first.port), plainServer(second.port))
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(false); err != nil {
 				t.Fatalf("validate() error = %v", err)
 			}
 
@@ -209,7 +209,7 @@ func TestEveryServerFails(t *testing.T) {
 	first := startFaultServer(t, faultServerConfig{faults: []fault{{stepMail, -1, smtpReply(451, "try later")}}})
 	secondPort := testenv.FreePort(t)
 	opts := mailVia(plainServer(first.port), plainServer(secondPort))
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(false); err != nil {
 		t.Fatalf("validate() error = %v", err)
 	}
 
@@ -268,7 +268,7 @@ func TestAuthMechanisms(t *testing.T) {
 			fs := startFaultServer(t, cfg)
 			server.Port, server.Auth, server.Username, server.Password = fs.port, tt.auth, "tend", password
 			opts := mailVia(server)
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(false); err != nil {
 				t.Fatalf("validate() error = %v", err)
 			}
 
@@ -295,7 +295,7 @@ func TestAuthMechanismNotOffered(t *testing.T) {
 	server := plainServer(fs.port)
 	server.Auth, server.Username, server.Password = AuthCRAMMD5, "tend", "pw"
 	opts := mailVia(server)
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(false); err != nil {
 		t.Fatalf("validate() error = %v", err)
 	}
 
@@ -374,7 +374,7 @@ func TestStartTLSOptional(t *testing.T) {
 			server := plainServer(fs.port)
 			server.TLS, server.TLSConfig = TLSStartTLSOptional, clientTLS
 			opts := mailVia(server)
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(false); err != nil {
 				t.Fatalf("validate() error = %v", err)
 			}
 
@@ -399,7 +399,7 @@ func TestStartTLSOptionalBadCertificate(t *testing.T) {
 	firstOpts := plainServer(first.port)
 	firstOpts.TLS = TLSStartTLSOptional
 	opts := mailVia(firstOpts, plainServer(second.port))
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(false); err != nil {
 		t.Fatalf("validate() error = %v", err)
 	}
 
@@ -424,7 +424,7 @@ func TestFailoverKeepsHeaders(t *testing.T) {
 	first := startFaultServer(t, faultServerConfig{faults: []fault{{stepData, -1, smtpReply(451, "queue full")}}})
 	second := startFaultServer(t, faultServerConfig{})
 	opts := mailVia(plainServer(first.port), plainServer(second.port))
-	if err := opts.validate(); err != nil {
+	if err := opts.validate(false); err != nil {
 		t.Fatalf("validate() error = %v", err)
 	}
 
@@ -454,7 +454,7 @@ func TestMailpitAuth(t *testing.T) {
 			server := plainServer(mp.SMTPPort)
 			server.Auth, server.Username, server.Password = auth, "user-"+auth.String(), "any-password"
 			opts := mailVia(server)
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(false); err != nil {
 				t.Fatalf("validate() error = %v", err)
 			}
 
@@ -530,7 +530,7 @@ func TestMailOptionsValidateServers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.mail.validate()
+			err := tt.mail.validate(false)
 			if err == nil {
 				t.Fatalf("validate() = nil, want an error containing %q", tt.wantErr)
 			}
@@ -552,7 +552,7 @@ func TestMailOptionsValidateServerDefaults(t *testing.T) {
 		{Host: "smtp4.example.com", TLS: TLSImplicit, Timeout: time.Second},
 	}
 	m := mailVia(servers...)
-	if err := m.validate(); err != nil {
+	if err := m.validate(false); err != nil {
 		t.Fatalf("validate() error = %v", err)
 	}
 

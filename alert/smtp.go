@@ -316,3 +316,6 @@ func opErrors(err error) []*net.OpError {
 	}
 	return nil
 }
+
+// String names the recipients, for logs.
+func (m *mailer) String() string { return "mail to " + strings.Join(m.opts.To, ", ") }

@@ -32,6 +32,8 @@ type Alerts struct {
 	// Subject and Body replace the default subject and body of a message about one
 	// event. They are nil unless the subject or body_file key sets them.
 	Subject, Body *template.Template
+	// Routes are the [[alerts.route]] entries.
+	Routes []AlertRoute
 }
 
 // defaultAlerts returns the settings used when the main file has no [alerts] table.
@@ -46,7 +48,7 @@ func defaultAlerts() Alerts {
 // decodeAlerts decodes the [alerts] table of the main file.
 func (l *loader) decodeAlerts(t *table) Alerts {
 	a := defaultAlerts()
-	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file")
+	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file", "route")
 	var text string
 	if t.str("subject", &text) {
 		a.Subject = parseTemplate(t, "subject", text)
@@ -61,9 +63,10 @@ func (l *loader) decodeAlerts(t *table) Alerts {
 	}
 	t.text("digest_window", &a.DigestWindow, `"5s"`)
 	t.text("reminder", &a.Reminder, `"4h"`)
-	if a.Reminder > 0 && a.Reminder.D() < time.Minute {
-		t.errorf("reminder", "%s is too short: want at least 1m0s, or leave reminder out for none", a.Reminder)
+	if a.Reminder > 0 && a.Reminder.D() < minReminder {
+		t.errorf("reminder", "%s is too short: want at least %s, or leave reminder out for none", a.Reminder, Duration(minReminder))
 	}
+	a.Routes = l.decodeRoutes(t, a.Reminder)
 	if t.integer("max_per_hour", &a.MaxPerHour) && a.MaxPerHour < 1 {
 		t.errorf("max_per_hour", "%d is too small: want 1 or more", a.MaxPerHour)
 	}

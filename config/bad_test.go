@@ -66,6 +66,21 @@ func badCases() []badCase {
 			},
 		},
 		{
+			name: "control-keys",
+			want: []string{
+				`tend.toml:2: control.socket: path "/run/tend/this/directory/name/is/long/enough/to/push/the/path/of/the/socket/beyond/the/limit/of/linux/tend.sock" is 111 bytes long: a unix socket path has at most 107 bytes`,
+				`tend.toml:3: control.group: invalid group name "tend admins": want a name without colons, spaces or control characters`,
+				`tend.toml:4: control.mode: unknown key: allowed keys are socket and group`,
+			},
+		},
+		{
+			name: "control-types",
+			want: []string{
+				`tend.toml:2: control.socket: got an integer, want a string`,
+				`tend.toml:3: control.group: empty: want a group name such as "tend"`,
+			},
+		},
+		{
 			name: "cpu-with-size",
 			want: []string{
 				`tend.toml:7: service "redis" check 1 above: "600MB" is a size, but a cpu check needs a percentage such as "95%"`,
@@ -135,7 +150,7 @@ func badCases() []badCase {
 			want: []string{
 				`tend.toml:2: mail.host: missing: want the SMTP server's host name or IP address, or [[mail.server]] entries`,
 				`tend.toml:2: mail.from: missing: want the sender address, such as "tend@example.com"`,
-				`tend.toml:2: mail.to: missing: want an array of recipient addresses, such as ["ops@example.com"]`,
+				`tend.toml:2: mail.to: missing: want an array of recipient addresses, such as ["ops@example.com"], or routes with to`,
 			},
 		},
 		{
@@ -244,7 +259,7 @@ func badCases() []badCase {
 			name: "syntax-error-in-drop-in",
 			want: []string{
 				`conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file`,
-				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
+				`conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after, alert and check`,
 			},
 		},
 		{
@@ -283,7 +298,7 @@ func badCases() []badCase {
 		{
 			name: "unknown-service-key",
 			want: []string{
-				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check`,
+				`tend.toml:4: service "redis" colour: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after, alert and check`,
 			},
 		},
 		{
@@ -341,6 +356,36 @@ func badCases() []badCase {
 			name: "dependency-cycle",
 			want: []string{
 				`conf.d/worker.toml:9: service "queue" depends_on: dependency cycle: web → worker → queue → web`,
+			},
+		},
+		{
+			name: "http-keys",
+			want: []string{
+				`tend.toml:2: http.listen: invalid address "192.0.2.10": want host:port, such as "127.0.0.1:2812" or "[::1]:2812"`,
+				`tend.toml:3: http.tls_cert: set without tls_key: add tls_key with the path of the private key, or remove tls_cert`,
+				`tend.toml:4: http.port: unknown key: allowed keys are listen, tls_cert, tls_key and user`,
+			},
+		},
+		{
+			name: "http-non-loopback",
+			want: []string{
+				`tend.toml:4: http.listen: refuses to listen on 0.0.0.0:2812 without [[http.user]] entries: anyone who reaches the port could read the status; add [[http.user]] entries, or listen on 127.0.0.1 or [::1]`,
+			},
+		},
+		{
+			name: "http-users",
+			want: []string{
+				"tend.toml:6: http.user 1 password: plain passwords are not accepted: run `tend hash-password` and set password_hash to the bcrypt hash it prints",
+				"tend.toml:11: http.user 2 password_hash: not a bcrypt hash (want one that starts with $2a$, $2b$ or $2y$); run `tend hash-password` to make one",
+				`tend.toml:12: http.user 2 role: unknown role "viewer": want read-only or admin`,
+				`tend.toml:15: http.user 3 name: duplicate user name "ops": first declared at line 5`,
+				`tend.toml:19: http.user 4 role: missing: want "read-only" or "admin"`,
+				`tend.toml:20: http.user 4 name: invalid user name "ci:bot": HTTP Basic authentication allows no colon or control character in it`,
+				`tend.toml:22: http.user 4 password_hash_file: cannot be combined with password_hash: set only one of them`,
+				`tend.toml:23: http.user 4 group: unknown key: allowed keys are name, password_hash, password_hash_file and role`,
+				`tend.toml:27: http.user 5 password_hash_file: cannot read "missing.hash": no such file or directory`,
+				`tend.toml:30: http.user 6 name: missing: want the user name, such as "ops"`,
+				"tend.toml:30: http.user 6 password_hash: missing: want a bcrypt hash, or password_hash_file; run `tend hash-password` to make one",
 			},
 		},
 	}

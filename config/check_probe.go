@@ -190,7 +190,7 @@ func (l *loader) decodeRedisAuth(t *table, c *Check) {
 	if t.str("username", &c.Username) && c.Username == "" {
 		t.errorf("username", "empty: leave the key out to authenticate as the default user")
 	}
-	source, ok := passwordSource(t)
+	source, ok := oneSource(t, "password")
 	if !ok {
 		if c.Username != "" {
 			t.errorf("username", "set without a password: add password, password_env or password_file, "+
@@ -198,29 +198,9 @@ func (l *loader) decodeRedisAuth(t *table, c *Check) {
 		}
 		return
 	}
-	if password, ok := l.readPassword(t, source); ok {
+	if password, ok := l.readSecret(t, source, "password"); ok {
 		c.Password = NewSecret(password)
 	}
-}
-
-// passwordSource returns the one key of t that gives a password: password,
-// password_env or password_file. It reports a second such key, and returns false when
-// there is none or more than one.
-func passwordSource(t *table) (string, bool) {
-	var sources []string
-	for _, key := range []string{"password", "password_env", "password_file"} {
-		if t.has(key) {
-			sources = append(sources, key)
-		}
-	}
-	if len(sources) > 1 {
-		t.errorf(sources[1], "cannot be combined with %s: set only one of password, password_env "+
-			"and password_file", sources[0])
-	}
-	if len(sources) != 1 {
-		return "", false
-	}
-	return sources[0], true
 }
 
 // decodePostgres decodes the role and database of a postgres check.

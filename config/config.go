@@ -182,6 +182,10 @@ type Service struct {
 	// that each exists and that the dependencies form no cycle.
 	DependsOn []string
 
+	// Alerts are the [[service.alert]] entries: recipients of this service's events
+	// in addition to those of the main file.
+	Alerts []AlertRoute
+
 	// Groups name the groups the service belongs to, so that a control command can
 	// address all of them at once. A service name takes precedence over a group name.
 	Groups []string

@@ -29,6 +29,10 @@ import (
 // main file again. A pattern that matches nothing is no error. The other relative
 // paths (state_dir, pidfile, directory, password_file) are joined to the directory of
 // the file that contains them. Errors documents how each error names its key.
+//
+// When tend runs as root, every configuration file and every directory that contains
+// one must be owned by root and not writable by group or others. An error names each
+// that is not, with its owner or mode.
 func Load(path string) (*Config, error) {
 	return load(path, readRegularFile)
 }
@@ -42,6 +46,10 @@ type loader struct {
 	names map[string]Position
 	// dependsOn lists the depends_on keys, checked once every file is read.
 	dependsOn []dependsKey
+	// mailTo is true when the [mail] table has a to key.
+	mailTo bool
+	// checkedDirs records the directories whose owner and mode were checked.
+	checkedDirs map[string]bool
 }
 
 // load is Load with the function that reads files, which FuzzLoad confines to a
@@ -56,6 +64,7 @@ func load(path string, read func(string) ([]byte, error)) (*Config, error) {
 			}
 		}
 		l.checkDependencies(cfg.Services)
+		l.checkRecipients(cfg)
 	}
 
 	var errs Errors
@@ -79,6 +88,7 @@ func (l *loader) open(name string) *table {
 		f.add(0, "", "cannot read: %s", describeReadError(err))
 		return nil
 	}
+	l.checkPermissions(f)
 
 	var values map[string]any
 	if _, err := toml.Decode(string(data), &values); err != nil {
@@ -97,7 +107,7 @@ func (f *fileDecoder) addSyntaxError(err error) {
 		return
 	}
 	msg := pe.Message
-	if pe.LastKey == "password" || strings.HasSuffix(pe.LastKey, ".password") {
+	if last := pe.LastKey[strings.LastIndex(pe.LastKey, ".")+1:]; last == "password" || last == "password_hash" {
 		// The parser quotes what it found, which here may be part of the password.
 		msg = "invalid value of password (the parser's message is withheld because it may quote the password)"
 	}

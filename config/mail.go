@@ -26,6 +26,7 @@ func (l *loader) decodeMail(t *table) *Mail {
 		m.Servers = []MailServer{s}
 	}
 	decodeAddresses(t, m)
+	l.mailTo = t.has("to")
 	return m
 }
 
@@ -103,32 +104,22 @@ func (l *loader) decodeCredentials(t *table, s *MailServer) {
 		t.errorf("auth", "set without username: add username, or remove auth")
 	}
 
-	var sources []string
-	for _, key := range []string{"password", "password_env", "password_file"} {
-		if t.has(key) {
-			sources = append(sources, key)
-		}
-	}
-	if len(sources) == 0 {
-		if s.Username != "" {
+	source, ok := oneSource(t, "password")
+	if !ok {
+		if s.Username != "" && !t.has("password_env") && !t.has("password_file") && !t.has("password") {
 			t.errorf("username", "set without a password: add password, password_env or password_file, "+
 				"or remove username")
 		}
 		return
 	}
-	if len(sources) > 1 {
-		t.errorf(sources[1], "cannot be combined with %s: set only one of password, password_env "+
-			"and password_file", sources[0])
-		return
-	}
 
-	if password, ok := l.readPassword(t, sources[0]); ok {
+	if password, ok := l.readSecret(t, source, "password"); ok {
 		s.Password = NewSecret(password)
 	}
 	if !t.has("username") {
 		// The alert package authenticates only with a username, so the password would
 		// go unused.
-		t.errorf(sources[0], "set without username: add username, or remove %s", sources[0])
+		t.errorf(source, "set without username: add username, or remove %s", source)
 	}
 	// CRAM-MD5 sends a digest of the password, never the password itself.
 	if s.Username != "" && s.TLS == TLSNone && s.Auth != MailAuthCRAMMD5 && !isLoopback(s.Host) {
@@ -137,16 +128,17 @@ func (l *loader) decodeCredentials(t *table, s *MailServer) {
 	}
 }
 
-// readPassword returns the password from the key source: the password itself, an
-// environment variable or a file. Its errors name the variable or file, never the
-// password.
-func (l *loader) readPassword(t *table, source string) (string, bool) {
+// readSecret returns a secret from the key source: the secret itself (key NAME), an
+// environment variable (NAME_env) or a file (NAME_file). what names the secret in
+// errors, which name the variable or file, never the secret.
+func (l *loader) readSecret(t *table, source, what string) (string, bool) {
 	var value string
 	if !t.str(source, &value) {
 		return "", false
 	}
+	base := strings.TrimSuffix(strings.TrimSuffix(source, "_env"), "_file")
 	switch source {
-	case "password_env":
+	case base + "_env":
 		name := value
 		var set bool
 		if value, set = os.LookupEnv(name); !set {
@@ -157,9 +149,9 @@ func (l *loader) readPassword(t *table, source string) (string, bool) {
 			t.errorf(source, "environment variable %q is empty", name)
 			return "", false
 		}
-	case "password_file":
+	case base + "_file":
 		if value == "" {
-			t.errorf(source, "empty: want the path of a file that contains the password")
+			t.errorf(source, "empty: want the path of a file that contains the %s", what)
 			return "", false
 		}
 		path := t.f.resolve(value)
@@ -175,7 +167,7 @@ func (l *loader) readPassword(t *table, source string) (string, bool) {
 		}
 	}
 	if value == "" {
-		t.errorf(source, "empty: want the password, or use password_env or password_file")
+		t.errorf(source, "empty: want the %s, or use %s_env or %s_file", what, base, base)
 		return "", false
 	}
 	return value, true
@@ -197,10 +189,7 @@ func decodeAddresses(t *table, m *Mail) {
 		}
 	}
 
-	if !t.has("to") {
-		t.missing("to", `an array of recipient addresses, such as ["ops@example.com"]`)
-		return
-	}
+	// Without to, routes name the recipients; checkRecipients checks that some do.
 	if !t.strs("to", &m.To, `["ops@example.com"]`) {
 		return
 	}

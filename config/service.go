@@ -33,7 +33,7 @@ func (l *loader) decodeService(t *table, index int) Service {
 		"directory", "environment", "environment_file", "inherit_environment", "user", "group",
 		"log_file", "log_max_size", "log_max_files", "depends_on", "groups", "notify", "watchdog",
 		"watchdog_action", "stop_signal", "start_timeout", "stop_timeout", "restart_limit",
-		"restart_delay", "restart_delay_max", "stable_after", "check")
+		"restart_delay", "restart_delay_max", "stable_after", "alert", "check")
 	l.checkName(t, s.Name, hasName)
 	decodePrograms(t, &s)
 	decodeEnvironment(t, &s)
@@ -44,6 +44,7 @@ func (l *loader) decodeService(t *table, index int) Service {
 	decodeRestartDelay(t, &s)
 	l.decodeDependencies(t, &s)
 	decodeGroups(t, &s)
+	l.decodeServiceAlerts(t, &s)
 	s.Checks = l.decodeServiceChecks(t, &s)
 	return s
 }

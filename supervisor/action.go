@@ -54,6 +54,8 @@ type actionTarget struct {
 	output io.Writer
 	// stateDir and notifyPath go into the environment of an owned process.
 	stateDir, notifyPath string
+	// killed is set when a stop needed SIGKILL after the stop timeout.
+	killed bool
 }
 
 // actionDone reports the outcome of an action to the loop.
@@ -65,6 +67,8 @@ type actionDone struct {
 	ticks   uint64
 	err     error
 	elapsed time.Duration
+	// killed is true when the stop of this action timed out and SIGKILL followed.
+	killed bool
 }
 
 // requestAction runs an action for svc in its own goroutine, or queues it when another
@@ -122,7 +126,7 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 	s.workers.Go(func() {
 		start := time.Now()
 		d := t.perform(ctx, req)
-		d.svc, d.request, d.elapsed = svc, req, time.Since(start)
+		d.svc, d.request, d.elapsed, d.killed = svc, req, time.Since(start), t.killed
 		select {
 		case s.actions <- d:
 		case <-s.done:
@@ -163,7 +167,9 @@ func (t *actionTarget) stop() error {
 		if t.child == nil {
 			return nil
 		}
-		return stopChild(t.procDir, t.stateDir, t.cfg, t.child)
+		err := stopChild(t.procDir, t.stateDir, t.cfg, t.child)
+		t.killed = t.child.killed
+		return err
 	}
 	return t.stopExternal()
 }
@@ -174,6 +180,13 @@ func (s *Supervisor) handleAction(ctx context.Context, d actionDone) {
 	svc.busy = false
 	svc.generation++
 	svc.child, svc.pid, svc.startTicks = d.child, d.pid, d.ticks
+	if d.killed {
+		s.emit(svc, alert.Event{
+			Kind: alert.KindStopTimeout, Action: d.request.kind.String(),
+			Observed: "still running " + svc.cfg.StopTimeout.String() + " after " + svc.cfg.StopSignal.String(),
+			Message:  fmt.Sprintf("%s did not stop within its stop timeout of %s and was killed with SIGKILL", svc.cfg.Name, svc.cfg.StopTimeout),
+		})
+	}
 
 	switch {
 	case d.err != nil:
@@ -212,6 +225,13 @@ func (s *Supervisor) handleAction(ctx context.Context, d actionDone) {
 			return
 		}
 		s.watchExternal(svc)
+		if d.request.kind == actionRestart && d.request.manual {
+			// A rule's restart was announced by its failure alert; this one was not.
+			s.emit(svc, alert.Event{
+				Kind: alert.KindRestarted, Action: "restart", Observed: fmt.Sprintf("new PID %d", d.pid),
+				Message: fmt.Sprintf("%s restarted (%s)", svc.cfg.Name, d.request.trigger),
+			})
+		}
 		s.processUp(ctx, svc, d.request.kind.String()+" done", d.request.kind == actionRestart)
 	}
 

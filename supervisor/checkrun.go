@@ -112,10 +112,10 @@ func fileMode(mode uint32) os.FileMode {
 	return m
 }
 
-// resourceFigure returns the figure of a process-scoped check of svc, in the unit of
-// the check's limit, and how to show it. ok is false when the figure is not known in
+// resourceFigure returns the figure of a process-scoped check of svc from the usage
+// of the cycle's snapshot, in the unit of the check's limit, and how to show it. ok is false when the figure is not known in
 // this cycle, such as CPU on the first cycle of a process.
-func (s *Supervisor) resourceFigure(svc *service, c config.Check, snap *checks.Snapshot) (value float64, shown string, ok bool) {
+func (s *Supervisor) resourceFigure(svc *service, c config.Check) (value float64, shown string, ok bool) {
 	u := svc.usage
 	switch c.Type {
 	case config.CheckCPU, config.CheckTotalCPU:

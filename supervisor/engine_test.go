@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -284,5 +285,46 @@ func TestRecoveryAfterStableAfter(t *testing.T) {
 	}
 	if up := ev.Time.Sub(st.Started); up < 400*time.Millisecond {
 		t.Errorf("recovered %s after the restart, want at least stable_after (400ms)", up)
+	}
+}
+
+// A failure alerted before tend restarted is not alerted again by the next run, whose
+// recovery alert closes it.
+func TestFailureAlertSurvivesRestart(t *testing.T) {
+	port := testenv.FreePort(t)
+	svc := ownedService("web", "sleep", "1000")
+	svc.StartTimeout = config.Duration(time.Millisecond) // No start period for the probe.
+	svc.Checks = append(svc.Checks, config.Check{
+		Type: config.CheckTCP, Address: testenv.Addr(port), Timeout: config.Duration(time.Second),
+		ForCycles: 1, Action: config.ActionAlert,
+	})
+	cfg := &config.Config{Interval: config.Duration(50 * time.Millisecond), Hostname: "test",
+		StateDir: t.TempDir(), Services: []config.Service{svc}}
+	h := startHarnessConfig(t, cfg, false)
+	ctx := testenv.Context(t, time.Minute)
+	testenv.WaitFor(ctx, func() bool { return h.alerts.count(alert.KindFailed) == 1 })
+	h.stop()
+
+	h2 := startHarnessConfig(t, cfg, true)
+	// Several cycles of the same failure pass without a second alert.
+	h2.waitService(t, "web", "the check failing again", func(st ServiceStatus) bool {
+		for _, c := range st.Checks {
+			if c.Name == "tcp "+testenv.Addr(port) && c.Known && !c.OK && c.Failing {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := h2.alerts.count(alert.KindFailed); n != 0 {
+		t.Errorf("%d failure alerts after the restart, want none", n)
+	}
+	ln, err := net.Listen("tcp", testenv.Addr(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if !testenv.WaitFor(ctx, func() bool { return h2.alerts.count(alert.KindRecovered) == 1 }) {
+		t.Fatal("no recovery alert after the restart")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"tend/checks"
 	"tend/supervisor/procwatch"
@@ -36,6 +37,16 @@ type savedService struct {
 	StartTicks    uint64    `json:"start_ticks,omitempty"`
 	RestartStreak int       `json:"restart_streak,omitempty"`
 	History       []Restart `json:"history,omitempty"`
+	// Failing holds the checks whose failure was alerted and has not recovered, by
+	// check name, so that a restart of tend sends neither a second failure alert nor
+	// a reminder ahead of its time, and still sends the recovery.
+	Failing map[string]savedFailure `json:"failing,omitempty"`
+}
+
+// savedFailure is the alert state of a failing check.
+type savedFailure struct {
+	Since   time.Time `json:"since"`
+	Alerted time.Time `json:"alerted"`
 }
 
 func (s *Supervisor) statePath() string {
@@ -87,6 +98,14 @@ func (s *Supervisor) saveState() {
 		if svc.child != nil && !svc.child.exited() {
 			saved.PID, saved.StartTicks = svc.child.pid, svc.child.startTicks
 		}
+		for _, cs := range svc.checks {
+			if cs.failing {
+				if saved.Failing == nil {
+					saved.Failing = map[string]savedFailure{}
+				}
+				saved.Failing[cs.name] = savedFailure{Since: cs.failingSince, Alerted: cs.alerted}
+			}
+		}
 		st.Services[svc.cfg.Name] = saved
 	}
 	if err := statefile.Write(s.statePath(), st); err != nil {
@@ -105,6 +124,11 @@ func (s *Supervisor) restoreState(saved map[string]savedService) {
 		svc.restartStreak = st.RestartStreak
 		svc.history = st.History
 		svc.savedPID, svc.savedTicks = st.PID, st.StartTicks
+		for _, cs := range svc.checks {
+			if f, ok := st.Failing[cs.name]; ok {
+				cs.failing, cs.failingSince, cs.alerted = true, f.Since, f.Alerted
+			}
+		}
 		if st.Unmonitored {
 			svc.setState(StateUnmonitored, "unmonitored before tend restarted")
 		} else if st.Held {

@@ -39,6 +39,9 @@ type child struct {
 	done       chan struct{}
 	state      *os.ProcessState
 	waitErr    error
+	// killed is set by the goroutine that stops the child when the stop timeout
+	// passed and SIGKILL followed; the loop reads it once that action reported back.
+	killed bool
 }
 
 // childExit is the notice to the loop that an owned service's process exited.
@@ -188,6 +191,7 @@ func stopChild(procDir, stateDir string, cfg config.Service, c *child) error {
 		select {
 		case <-c.done:
 		case <-time.After(cfg.StopTimeout.D()):
+			c.killed = true
 		}
 	}
 	procwatch.KillTree(procDir, c.pid, unix.SIGKILL)
@@ -299,6 +303,7 @@ func (t *actionTarget) stopExternal() error {
 	}
 	if t.sameProcess() {
 		t.log.Warn("stop timed out, sending SIGKILL", "pid", t.pid, "stop_timeout", t.cfg.StopTimeout)
+		t.killed = true
 		_ = syscall.Kill(t.pid, syscall.SIGKILL)
 	}
 	kctx, kcancel := context.WithTimeout(context.Background(), killWait)

@@ -55,7 +55,7 @@ func (s *Supervisor) observe(ctx context.Context, svc *service, snap *checks.Sna
 				s.compare(ctx, svc, cs, value, shown)
 			}
 		default:
-			if value, shown, ok := s.resourceFigure(svc, cs.cfg, snap); ok {
+			if value, shown, ok := s.resourceFigure(svc, cs.cfg); ok {
 				s.compare(ctx, svc, cs, value, shown)
 			}
 		}
@@ -177,6 +177,9 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 				Message: fmt.Sprintf("%s of %s passes again", cs.name, svc.cfg.Name),
 			})
 		}
+		if cs.failing {
+			svc.changed = true
+		}
 		cs.fails, cs.failing = 0, false
 		return
 	}
@@ -198,12 +201,13 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	switch {
 	case !cs.failing:
 		cs.failing, cs.alerted, cs.failingSince = true, now, now
+		svc.changed = true
 		s.emit(svc, alert.Event{
 			Kind: alert.KindFailed, Check: cs.name, Observed: observed,
 			Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
 		})
-	case s.cfg.Alerts.Reminder > 0 && now.Sub(cs.alerted) >= s.cfg.Alerts.Reminder.D():
-		cs.alerted = now
+	case s.cfg.ReminderPace() > 0 && now.Sub(cs.alerted) >= s.cfg.ReminderPace().D():
+		cs.alerted, svc.changed = now, true
 		s.emit(svc, alert.Event{
 			Kind: alert.KindReminder, Check: cs.name, Observed: observed,
 			Threshold: threshold(cs.cfg), Action: action.String(),

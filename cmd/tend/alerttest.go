@@ -27,14 +27,19 @@ func cmdAlert(args []string, stdout, stderr io.Writer) int {
 		printConfigErrors(stderr, err)
 		return 1
 	}
-	mail := mailOptions(cfg)
+	opts := alertOptions(cfg, nil)
 	timeout := time.Minute
-	if mail != nil {
+	if opts.Mail != nil {
 		timeout = 0
-		for _, s := range mail.Servers {
+		for _, s := range opts.Mail.Servers {
 			timeout += s.Timeout
 		}
 		timeout = max(timeout, 10*time.Second)
+	}
+	for _, r := range opts.Routes {
+		if r.Webhook != nil {
+			timeout += max(r.Webhook.Timeout, alert.DefaultWebhookTimeout)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -44,14 +49,26 @@ func cmdAlert(args []string, stdout, stderr io.Writer) int {
 		Message: fmt.Sprintf("This is a test alert from tend on %s, sent by 'tend alert test'. "+
 			"Alerts from this host reach you.", cfg.Hostname),
 	}
-	result, err := alert.SendTest(ctx, mail, ev)
+	results, err := alert.SendTest(ctx, opts, ev)
 	if err != nil {
-		fmt.Fprintf(stderr, "tend alert test: not delivered: %v\n", err)
+		fmt.Fprintf(stderr, "tend alert test: %v\n", err)
 		return 1
 	}
-	if result.Skipped != nil {
-		fmt.Fprintf(stdout, "earlier servers failed: %v\n", result.Skipped)
+	code := 0
+	for _, r := range results {
+		name := "route " + r.Route
+		if r.Route == "" {
+			name = "[mail] recipients"
+		}
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "%s (%s): not delivered: %v\n", name, r.Destination, r.Err)
+			code = 1
+			continue
+		}
+		if r.Skipped != nil {
+			fmt.Fprintf(stdout, "%s: earlier servers failed: %v\n", name, r.Skipped)
+		}
+		fmt.Fprintf(stdout, "%s: test alert accepted by %s (%s)\n", name, r.Server, r.Destination)
 	}
-	fmt.Fprintf(stdout, "test alert accepted by %s for %v\n", result.Server, cfg.Mail.To)
-	return 0
+	return code
 }
