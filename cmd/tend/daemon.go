@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 
@@ -21,7 +23,9 @@ import (
 	"tend/alert"
 	"tend/config"
 	"tend/supervisor"
+	"tend/supervisor/api"
 	"tend/supervisor/procwatch"
+	"tend/supervisor/web"
 )
 
 func cmdRun(args []string, stderr io.Writer) int {
@@ -59,11 +63,13 @@ func cmdRun(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// runDaemon wires the alert pipeline and the supervisor together and runs them until
-// SIGTERM or SIGINT. SIGTERM, which systemd sends on a stop or restart of the unit,
-// leaves the services running for the next run of tend to adopt; SIGINT, as from
-// Ctrl-C in a terminal, stops the owned services first.
+// runDaemon wires the alert pipeline, the supervisor, the reloader, the control socket
+// and the HTTP server together and runs them until SIGTERM or SIGINT. SIGTERM, which
+// systemd sends on a stop or restart of the unit, leaves the services running for the
+// next run of tend to adopt; SIGINT, as from Ctrl-C in a terminal, stops the owned
+// services first.
 func runDaemon(cfg *config.Config, log *slog.Logger) error {
+	started := time.Now()
 	log.Info("starting", "version", version, "config", cfg.Path, "services", len(cfg.Services),
 		"interval", cfg.Interval, "pid", os.Getpid())
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
@@ -74,14 +80,7 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer unlock()
-	notifier, err := alert.New(alert.Options{
-		StateDir:     cfg.StateDir,
-		Mail:         mailOptions(cfg),
-		Logger:       log.With("component", "alert"),
-		DigestWindow: cfg.Alerts.DigestWindow.D(),
-		MaxPerHour:   cfg.Alerts.MaxPerHour,
-		QueueLimit:   cfg.Alerts.QueueLimit,
-	})
+	notifier, err := alert.New(alertOptions(cfg, log.With("component", "alert")))
 	if err != nil {
 		return err
 	}
@@ -94,26 +93,66 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	if err := procwatch.BecomeSubreaper(); err != nil {
 		log.Warn("become child subreaper; orphans of the services go to init instead", "err", err)
 	}
+	// webServer is set below, before sup.Run starts the goroutine that calls OnCycle.
+	var webServer *web.Server
 	sup, err := supervisor.New(supervisor.Options{
 		Config:  cfg,
 		Alerter: notifier,
 		Logger:  log.With("component", "supervisor"),
 		Reaper:  reaper,
+		OnCycle: func(st supervisor.CycleStats) { onCycle(webServer, st) },
 	})
 	if err != nil {
 		return err
 	}
 
+	b := &backend{
+		sup:      sup,
+		notifier: notifier,
+		reloader: newReloader(cfg, sup, notifier, log.With("component", "reload")),
+		daemon: api.Daemon{Version: version, PID: os.Getpid(), Started: started,
+			Hostname: cfg.Hostname, Config: cfg.Path},
+	}
+	handler := api.NewHandler(b, log.With("component", "api"))
+	control, err := api.Listen(api.ServerOptions{
+		Socket:  cfg.Control.Socket,
+		Group:   cfg.Control.GroupName(),
+		Handler: handler,
+		Logger:  log.With("component", "control"),
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.HTTP != nil {
+		webServer, err = web.New(web.Options{Config: cfg.HTTP, Backend: b, API: handler,
+			Logger: log.With("component", "http")})
+		if err != nil {
+			_ = control.Close()
+			return fmt.Errorf("start HTTP server: %w", err)
+		}
+	}
+	log.Info("control socket listening", "socket", control.Socket(), "group", cfg.Control.GroupName())
+	return serve(log, cfg.Hostname, sup, notifier, reaper, b.reloader, control, webServer)
+}
+
+// serve runs every part until a signal ends the daemon. The control socket, the
+// reloader and the HTTP server stop with the supervisor. The alert pipeline and the
+// reaper stop last, so that the events of the shutdown still reach the queue.
+func serve(log *slog.Logger, host string, sup *supervisor.Supervisor, notifier *alert.Notifier, reaper *procwatch.Reaper,
+	reload *reloader, control *api.Server, webServer *web.Server,
+) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(signals)
+	var stopOwned atomic.Bool
 	go func() {
 		select {
 		case sig := <-signals:
 			log.Info("signal received", "signal", sig)
 			if sig == syscall.SIGINT {
+				stopOwned.Store(true)
 				sup.StopOwnedOnExit()
 			}
 			cancel()
@@ -122,12 +161,32 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	}()
 
 	alertCtx, stopAlerts := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { notifier.Run(alertCtx) })
-	wg.Go(func() { _ = reaper.Run(alertCtx) })
+	var background sync.WaitGroup
+	background.Go(func() { notifier.Run(alertCtx) })
+	background.Go(func() { _ = reaper.Run(alertCtx) })
 	defer func() {
 		stopAlerts()
-		wg.Wait()
+		background.Wait()
+	}()
+
+	var front sync.WaitGroup
+	front.Go(func() { reload.Run(ctx) })
+	front.Go(func() { runWatchdog(ctx, log, sup) })
+	front.Go(func() {
+		if err := control.Run(ctx); err != nil {
+			log.Error("control socket stopped", "err", err)
+		}
+	})
+	if webServer != nil {
+		front.Go(func() {
+			if err := webServer.Run(ctx); err != nil {
+				log.Error("HTTP server stopped", "err", err)
+			}
+		})
+	}
+	defer func() {
+		cancel()
+		front.Wait()
 	}()
 
 	ready := func() {
@@ -135,43 +194,35 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
 			log.Warn("notify systemd", "err", err)
 		}
+		sendDaemonEvent(log, notifier, alert.Event{Kind: alert.KindDaemonStarted, Host: host,
+			Message: fmt.Sprintf("tend %s started", version)})
 	}
-	err = sup.Run(ctx, ready)
+	err := sup.Run(ctx, ready)
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
+	how := "the services keep running for the next run of tend to adopt"
+	if stopOwned.Load() {
+		how = "the services it started were stopped"
+	}
+	sendDaemonEvent(log, notifier, alert.Event{Kind: alert.KindDaemonStopped, Host: host, Message: "tend stopped; " + how})
 	log.Info("stopped")
 	return err
 }
 
-// mailOptions maps the [mail] settings and the templates of [alerts] to the alert
-// package's options. It returns nil without a [mail] table, and alerts are then only
-// logged.
-func mailOptions(cfg *config.Config) *alert.MailOptions {
-	m := cfg.Mail
-	if m == nil {
-		return nil
+// sendDaemonEvent queues an event about tend itself.
+func sendDaemonEvent(log *slog.Logger, notifier *alert.Notifier, ev alert.Event) {
+	if err := notifier.Send(ev); err != nil {
+		log.Error("queue alert", "kind", ev.Kind, "err", err)
 	}
-	opts := &alert.MailOptions{From: m.From, To: m.To,
-		SubjectTemplate: cfg.Alerts.Subject, BodyTemplate: cfg.Alerts.Body}
-	for _, s := range m.Servers {
-		tls := alert.TLSMode(s.TLS.String())
-		if s.TLSOptional {
-			tls = alert.TLSStartTLSOptional
-		}
-		server := alert.ServerOptions{
-			Host:     s.Host,
-			Port:     s.Port,
-			TLS:      tls,
-			Username: s.Username,
-			Password: s.Password.Value(),
-			Timeout:  s.Timeout.D(),
-		}
-		// The alert package rejects a mechanism without a username.
-		if s.Username != "" {
-			server.Auth = alert.AuthMechanism(s.Auth.String())
-		}
-		opts.Servers = append(opts.Servers, server)
+}
+
+// onCycle runs on the supervisor's goroutine after every cycle, so it returns at once.
+// It sends systemd the status line and hands the cycle's figures to the HTTP server's
+// metrics when there is a server.
+func onCycle(webServer *web.Server, st supervisor.CycleStats) {
+	notifyStatus(st)
+	if webServer != nil {
+		webServer.ObserveCycle(st)
 	}
-	return opts
 }
 
 // lockStateDir takes an exclusive lock on the state directory, so that a second tend on

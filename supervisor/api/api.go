@@ -53,6 +53,9 @@ type Caller struct {
 	// Name is a user name over HTTP, or "uid 1000 (name)" on the socket.
 	Name string
 	Role Role
+	// PID is the calling process on the socket, 0 over HTTP. procmatch leaves it out,
+	// so that the command line of `tend procmatch PATTERN` never matches PATTERN.
+	PID int
 }
 
 type callerKey struct{}
