@@ -9,7 +9,6 @@ import (
 
 	"tend/alert"
 	"tend/config"
-	"tend/supervisor/logfile"
 	"tend/supervisor/notify"
 )
 
@@ -18,17 +17,7 @@ import (
 // its notify socket counts as up once started, and its output goes to the log.
 func (s *Supervisor) openServiceFiles() {
 	for _, svc := range s.services {
-		if svc.cfg.Notify && s.cfg.StateDir != "" {
-			s.listenNotify(svc)
-		}
-		if svc.cfg.LogFile != "" {
-			w, err := logfile.Open(svc.cfg.LogFile, int64(svc.cfg.LogMaxSize), svc.cfg.LogMaxFiles)
-			if err != nil {
-				svc.log.Error("open log file; output goes to tend's log instead", "err", err)
-				continue
-			}
-			svc.logFile = w
-		}
+		s.openFiles(svc)
 	}
 }
 

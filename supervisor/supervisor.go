@@ -103,6 +103,7 @@ type Supervisor struct {
 	// statusRequests carries Status calls to the loop.
 	statusRequests chan chan []ServiceStatus
 	controls       chan controlRequest
+	reloads        chan reloadRequest
 	// calls carries functions that timers run on the loop.
 	calls chan func(context.Context)
 	// done is closed when Run's loop stops reading the channels above.
@@ -129,25 +130,38 @@ func New(opts Options) (*Supervisor, error) {
 		actions:        make(chan actionDone),
 		statusRequests: make(chan chan []ServiceStatus),
 		controls:       make(chan controlRequest),
+		reloads:        make(chan reloadRequest),
 		calls:          make(chan func(context.Context)),
-		byName:         make(map[string]*service, len(opts.Config.Services)),
 		done:           make(chan struct{}),
 	}
 	if vm, err := mem.VirtualMemory(); err == nil {
 		s.memTotal = vm.Total
 	}
+	services := make([]*service, 0, len(opts.Config.Services))
 	for _, sc := range opts.Config.Services {
-		svc := newService(sc, opts.Logger)
-		s.services = append(s.services, svc)
-		s.byName[sc.Name] = svc
-		if sc.Match != nil {
+		services = append(services, newService(sc, opts.Logger))
+	}
+	s.setServices(services)
+	return s, nil
+}
+
+// setServices makes services the configured services, in that order, and sets what
+// each cycle reads for them: command lines when a service uses match, and the host's
+// figures when a rule needs them.
+func (s *Supervisor) setServices(services []*service) {
+	s.services = services
+	s.byName = make(map[string]*service, len(services))
+	s.snapOpts.Cmdline, s.readHost = false, false
+	for _, svc := range services {
+		s.byName[svc.cfg.Name] = svc
+		svc.changed = true
+		if svc.cfg.Match != nil {
 			s.snapOpts.Cmdline = true
 		}
-		for _, c := range sc.Checks {
+		for _, c := range svc.cfg.Checks {
 			s.readHost = s.readHost || (c.Type.IsHost() && c.Type != config.CheckFilesystem && c.Type != config.CheckInodes)
 		}
 	}
-	return s, nil
 }
 
 // Run starts the services that are not running, then observes them every cycle until
@@ -183,15 +197,27 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 		case <-ticker.C:
 			s.cycleAndReport(ctx)
 		case p := <-s.probes:
-			s.handleProbe(ctx, p)
+			if s.current(p.svc) {
+				s.handleProbe(ctx, p)
+			}
 		case e := <-s.exits:
-			s.handleExit(ctx, e)
+			if s.current(e.svc) {
+				s.handleExit(ctx, e)
+			} else {
+				s.retiredExit(e)
+			}
 		case a := <-s.actions:
-			s.handleAction(ctx, a)
+			if s.current(a.svc) {
+				s.handleAction(ctx, a)
+			} else {
+				s.retiredAction(a)
+			}
 		case reply := <-s.statusRequests:
 			reply <- s.status()
 		case req := <-s.controls:
 			s.handleControl(ctx, req)
+		case req := <-s.reloads:
+			req.reply <- s.handleReload(ctx, req, ticker)
 		case f := <-s.calls:
 			f(ctx)
 		}

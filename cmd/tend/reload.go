@@ -3,28 +3,258 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 
+	"github.com/fsnotify/fsnotify"
+
+	"tend/alert"
 	"tend/config"
 	"tend/supervisor"
 )
 
-// reloader loads the configuration from disk and applies it to the supervisor.
-type reloader struct{}
+// reloadDebounce is how long Run waits after a change to a configuration file for
+// more changes, so that an editor's or a package manager's burst of writes, renames
+// and mode changes becomes one reload.
+const reloadDebounce = 500 * time.Millisecond
 
+// reloader loads the configuration from disk and applies it to the supervisor.
+//
+// Reload may be called from any goroutine, and calls run one at a time. Run, started
+// once by the daemon and stopped by canceling its context, reloads on SIGHUP and on
+// changes to the configuration files.
+type reloader struct {
+	sup     *supervisor.Supervisor
+	alerter supervisor.Alerter
+	log     *slog.Logger
+	// debounce is reloadDebounce, shorter in tests.
+	debounce time.Duration
+
+	// mu serializes reloads and guards current, the configuration in force.
+	mu      sync.Mutex
+	current *config.Config
+	// lastErr is the error of the last rejected reload, "" after a successful one.
+	lastErr atomic.Pointer[string]
+}
+
+// newReloader returns a reloader for the configuration current, which sup runs. Each
+// rejected reload is logged to log and sent to alerter.
 func newReloader(current *config.Config, sup *supervisor.Supervisor, alerter supervisor.Alerter, log *slog.Logger) *reloader {
-	return &reloader{}
+	r := &reloader{sup: sup, alerter: alerter, log: log, debounce: reloadDebounce, current: current}
+	r.lastErr.Store(new(string))
+	return r
 }
 
 // Reload loads the configuration from disk and applies it, or with dryRun returns the
 // plan only; by names who asked.
+//
+// It returns the plan and a nil error when the configuration was applied, or would be
+// with dryRun. It returns an error when the configuration cannot be loaded, when its
+// state_dir differs from the running one, or when the supervisor did not take the
+// request before ctx ended. Then the running configuration stays in force. Unless
+// dryRun is set, the error is logged and kept for ConfigError, and it is sent as an
+// alert when it differs from the error of the last rejection.
 func (r *reloader) Reload(ctx context.Context, dryRun bool, by string) (supervisor.ReloadPlan, error) {
-	return supervisor.ReloadPlan{}, errors.New("reload: not built yet")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log.Info("reload requested", "by", by, "dry_run", dryRun)
+
+	cfg, err := r.load()
+	var plan supervisor.ReloadPlan
+	if err == nil {
+		plan, err = r.sup.Reload(ctx, cfg, dryRun)
+	}
+	switch {
+	case dryRun:
+		return plan, err
+	case err != nil:
+		r.reject(err, by)
+		return plan, err
+	}
+	r.current = cfg
+	r.lastErr.Store(new(string))
+	return plan, nil
+}
+
+// load reads the configuration from the path the running one came from, and rejects
+// a change of the state directory, which holds the lock, the state file and the alert
+// queue of the running daemon.
+func (r *reloader) load() (*config.Config, error) {
+	cfg, err := config.Load(r.current.Path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.StateDir != r.current.StateDir {
+		return nil, fmt.Errorf("%s: state_dir: changed from %s to %s, which needs a restart of tend",
+			cfg.Path, r.current.StateDir, cfg.StateDir)
+	}
+	return cfg, nil
+}
+
+// reject logs a rejected reload, alerts about it when its error is new, and keeps the
+// error for ConfigError.
+func (r *reloader) reject(err error, by string) {
+	text := err.Error()
+	r.log.Error("reload rejected; the running configuration stays in force", "by", by, "err", text)
+	if prev := r.lastErr.Swap(&text); *prev == text {
+		return // Alerted already; the files have not changed since.
+	}
+
+	first, count := text, 1
+	var list config.Errors
+	if errors.As(err, &list) && len(list) > 0 {
+		first, count = list[0].Error(), len(list)
+	}
+	msg := fmt.Sprintf("the configuration was rejected and the running one stays in force: %s", first)
+	if count > 1 {
+		msg += fmt.Sprintf(" (and %d more errors)", count-1)
+	}
+	ev := alert.Event{
+		Kind: alert.KindReloadRejected, Time: time.Now(), Host: r.current.Hostname,
+		Observed: text, Message: msg,
+	}
+	if serr := r.alerter.Send(ev); serr != nil {
+		r.log.Error("queue alert", "err", serr, "kind", ev.Kind)
+	}
 }
 
 // ConfigError returns the error of the last rejected reload, or "" while the running
 // configuration is the one on disk.
-func (r *reloader) ConfigError() string { return "" }
+func (r *reloader) ConfigError() string { return *r.lastErr.Load() }
 
 // Run reloads on SIGHUP and on changes to the configuration files until ctx ends.
-func (r *reloader) Run(ctx context.Context) {}
+//
+// It watches the directory of the main file and the directory of each include glob,
+// not the files, so that it notices a file that an editor replaces by a rename. Changes
+// to files that neither the main path nor a glob matches, such as an editor's swap
+// files, are ignored. A burst of changes becomes one reload once no change came for
+// the debounce interval. The watched directories follow the include globs after each
+// reload. Without inotify, only SIGHUP reloads.
+func (r *reloader) Run(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		r.log.Warn("watch configuration files; reload with SIGHUP instead", "err", err)
+		w = nil
+	}
+	var events chan fsnotify.Event
+	var watchErrors chan error
+	watched := map[string]bool{}
+	if w != nil {
+		defer func() { _ = w.Close() }()
+		events, watchErrors = w.Events, w.Errors
+		r.syncWatches(w, watched)
+	}
+
+	var debounce *time.Timer
+	var fire <-chan time.Time
+	defer func() {
+		if debounce != nil {
+			debounce.Stop()
+		}
+	}()
+	for {
+		var by string
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			by = "SIGHUP"
+		case ev := <-events:
+			if !r.relevant(ev.Name, watched) {
+				continue
+			}
+			r.log.Debug("configuration file changed", "path", ev.Name, "op", ev.Op.String())
+			if debounce == nil {
+				debounce = time.NewTimer(r.debounce)
+			} else {
+				debounce.Reset(r.debounce)
+			}
+			fire = debounce.C
+			continue
+		case err := <-watchErrors:
+			r.log.Warn("watch configuration files", "err", err)
+			continue
+		case <-fire:
+			fire = nil
+			by = "change of the configuration files"
+		}
+		// The result is logged by Reload and the supervisor.
+		_, _ = r.Reload(ctx, false, by)
+		if w != nil {
+			r.syncWatches(w, watched)
+		}
+	}
+}
+
+// relevant reports whether a change to name can change the configuration: name is the
+// main file, a file that an include glob matches, or a watched directory, whose mode
+// the permission check covers.
+func (r *reloader) relevant(name string, watched map[string]bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == r.current.Path || watched[name] {
+		return true
+	}
+	for _, pattern := range r.current.Include {
+		if ok, _ := filepath.Match(pattern, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// syncWatches watches the directories of the running configuration and stops
+// watching those it no longer uses. watched records the watched directories.
+func (r *reloader) syncWatches(w *fsnotify.Watcher, watched map[string]bool) {
+	want := r.watchDirs()
+	for dir := range watched {
+		if !slices.Contains(want, dir) {
+			_ = w.Remove(dir)
+			delete(watched, dir)
+		}
+	}
+	for _, dir := range want {
+		if watched[dir] {
+			continue
+		}
+		if err := w.Add(dir); err != nil {
+			r.log.Warn("watch configuration directory; reload with SIGHUP after changes there",
+				"path", dir, "err", err)
+			continue
+		}
+		watched[dir] = true
+	}
+}
+
+// watchDirs returns the directories to watch: that of the main file and that of each
+// include glob. A glob with a wildcard in its directory part, such as
+// "/etc/tend/*/service.toml", gives each directory that the directory part matches now.
+func (r *reloader) watchDirs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dirs := []string{filepath.Dir(r.current.Path)}
+	for _, pattern := range r.current.Include {
+		dir := filepath.Dir(pattern)
+		if !strings.ContainsAny(dir, `*?[\`) {
+			dirs = append(dirs, dir)
+			continue
+		}
+		matches, _ := filepath.Glob(dir)
+		dirs = append(dirs, matches...)
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
+}
