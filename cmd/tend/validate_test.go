@@ -33,7 +33,7 @@ tend: 3 configuration errors
 			config:   filepath.Join(bad, "syntax-error-in-drop-in", "tend.toml"),
 			wantCode: 1,
 			wantErr: bad + `/syntax-error-in-drop-in/conf.d/a.toml:3: invalid TOML: expected a comma (',') or array terminator (']'), but got end of file
-` + bad + `/syntax-error-in-drop-in/conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after and check
+` + bad + `/syntax-error-in-drop-in/conf.d/b.toml:4: service "other" restart: unknown key: allowed keys are name, pidfile, match, match_pick, start, stop, command, directory, environment, environment_file, inherit_environment, user, group, log_file, log_max_size, log_max_files, depends_on, groups, notify, watchdog, watchdog_action, stop_signal, start_timeout, stop_timeout, restart_limit, restart_delay, restart_delay_max, stable_after, alert and check
 tend: 2 configuration errors
 `,
 		},
