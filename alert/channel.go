@@ -25,7 +25,9 @@ type transport interface {
 // channel is one route's queue and delivery. Send adds to it from any goroutine; its
 // delivery loop runs in a goroutine of Run.
 type channel struct {
-	n     *Notifier
+	n *Notifier
+	// opts are the Notifier's options when the channel was opened.
+	opts  Options
 	route Route
 	log   *slog.Logger
 	queue *queue
@@ -34,6 +36,10 @@ type channel struct {
 	// wake signals the delivery loop that an event was queued. It has room for one
 	// signal, so a signal sent while the loop is busy is kept.
 	wake chan struct{}
+	// stop ends the delivery loop, which closes stopped when it returns. Both are nil
+	// while no loop runs.
+	stop    context.CancelFunc
+	stopped chan struct{}
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -49,7 +55,8 @@ type channel struct {
 	reminded map[string]time.Time
 }
 
-// channelCounts are what a channel could not deliver since its last delivered message.
+// channelCounts counts the alerts a channel could not deliver since its last delivered
+// message.
 type channelCounts struct {
 	// Discarded counts the events discarded at the queue limit, Dead the messages
 	// moved to the dead letters.
@@ -64,12 +71,12 @@ type channelCounts struct {
 // keeps it out of the queue listing.
 const channelStateFile = ".state.json"
 
-func openChannel(n *Notifier, route Route, t transport) (*channel, error) {
+func openChannel(n *Notifier, opts Options, route Route, t transport) (*channel, error) {
 	dir := "outbox"
 	if route.Name != "" {
 		dir += "-" + route.Name
 	}
-	q, err := openQueue(filepath.Join(n.opts.StateDir, dir))
+	q, err := openQueue(filepath.Join(opts.StateDir, dir))
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +85,7 @@ func openChannel(n *Notifier, route Route, t transport) (*channel, error) {
 		return nil, err
 	}
 	c := &channel{
-		n: n, route: route, queue: q, transport: t, wake: make(chan struct{}, 1),
+		n: n, opts: opts, route: route, queue: q, transport: t, wake: make(chan struct{}, 1),
 		pending: len(names), reminded: map[string]time.Time{},
 	}
 	logName := route.Name
@@ -133,7 +140,7 @@ func (c *channel) enqueue(ev Event) error {
 		c.addPending(-1)
 		return err
 	}
-	if limit := c.n.opts.QueueLimit; limit > 0 && c.Pending() > limit {
+	if limit := c.opts.QueueLimit; limit > 0 && c.Pending() > limit {
 		c.discardOldest(c.Pending() - limit)
 	}
 	select {
@@ -184,7 +191,7 @@ func (c *channel) discardOldest(count int) {
 		c.pending--
 		c.counts.Discarded++
 		c.mu.Unlock()
-		c.log.Error("alert queue limit reached, oldest alert discarded", "limit", c.n.opts.QueueLimit,
+		c.log.Error("alert queue limit reached, oldest alert discarded", "limit", c.opts.QueueLimit,
 			"id", ev.ID, "service", ev.Service, "kind", ev.Kind, "message", ev.Message)
 	}
 	c.saveCounts()
@@ -258,4 +265,34 @@ func (c *channel) destinationWord() string {
 		return "webhook"
 	}
 	return "mail server"
+}
+
+// start runs the delivery loop in a goroutine until ctx ends or stopLoop is called.
+func (c *channel) start(ctx context.Context) {
+	ctx, c.stop = context.WithCancel(ctx)
+	c.stopped = make(chan struct{})
+	dest := "log"
+	if c.transport != nil {
+		dest = c.transport.String()
+	}
+	c.log.Info("alert delivery started", "pending", c.Pending(), "destination", dest)
+	d := &delivery{c: c, stuck: map[string]bool{},
+		batcher: batcher{window: c.opts.DigestWindow, maxPerHour: c.opts.MaxPerHour,
+			sent: c.snapshotCounts().Sent}}
+	go func() {
+		defer close(c.stopped)
+		d.loop(ctx)
+		c.log.Info("alert delivery stopped", "pending", c.Pending())
+	}()
+}
+
+// stopLoop ends the delivery loop and waits for it. A delivery in progress is cut off
+// and its events stay queued.
+func (c *channel) stopLoop() {
+	if c.stop == nil {
+		return
+	}
+	c.stop()
+	<-c.stopped
+	c.stop, c.stopped = nil, nil
 }

@@ -178,7 +178,7 @@ func (d *delivery) notes(counts channelCounts) []string {
 	}
 	if n := counts.Discarded; n > 0 {
 		notes = append(notes, fmt.Sprintf("%d alert(s) were discarded unsent because the queue reached "+
-			"its limit of %d.", n, d.c.n.opts.QueueLimit))
+			"its limit of %d.", n, d.c.opts.QueueLimit))
 	}
 	return notes
 }
@@ -306,7 +306,7 @@ func (d *delivery) finish(name string) {
 // backoff returns the wait after attempt d.attempt failed: RetryMin doubled for each
 // earlier failure, at most RetryMax.
 func (d *delivery) backoff() time.Duration {
-	lo, hi := d.c.n.opts.RetryMin, d.c.n.opts.RetryMax
+	lo, hi := d.c.opts.RetryMin, d.c.opts.RetryMax
 	wait := lo
 	for i := 1; i < d.attempt; i++ {
 		if wait >= hi/2 {

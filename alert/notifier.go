@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,17 +17,22 @@ import (
 // Any goroutine may call Send, Pending, LastError and Status. The owner starts Run in
 // one goroutine and stops it by cancelling its context.
 type Notifier struct {
+	log *slog.Logger
+	now func() time.Time
+
+	// sendMu serialises Send and Update, so that the order of the IDs is the order in
+	// which the events reach the disk, and no event goes to a channel being replaced.
+	sendMu sync.Mutex
+	ids    *idSource
+
+	// mu guards opts, channels and runCtx.
+	mu   sync.Mutex
 	opts Options
-	log  *slog.Logger
 	// channels holds one channel per route. Without a route, one channel logs each
 	// event instead of delivering it.
 	channels []*channel
-	now      func() time.Time
-
-	// sendMu serialises Send, so that the order of the IDs is the order in which the
-	// events reach the disk.
-	sendMu sync.Mutex
-	ids    *idSource
+	// runCtx is the context of Run while it runs, nil otherwise.
+	runCtx context.Context
 
 	running atomic.Bool
 }
@@ -43,6 +49,14 @@ func New(opts Options) (*Notifier, error) {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
 	n := &Notifier{opts: opts, log: opts.Logger, now: time.Now, ids: ids}
+	if n.channels, err = n.openChannels(opts); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// openChannels opens a channel for each route of opts.
+func (n *Notifier) openChannels(opts Options) ([]*channel, error) {
 	routes := opts.Routes
 	if len(routes) == 0 {
 		// Without routes, the recipients of Mail get every event; without those, each
@@ -52,14 +66,66 @@ func New(opts Options) (*Notifier, error) {
 			routes[0].To = opts.Mail.To
 		}
 	}
+	channels := make([]*channel, 0, len(routes))
 	for _, r := range routes {
-		c, err := openChannel(n, r, newTransport(r, opts.Mail))
+		c, err := openChannel(n, opts, r, newTransport(r, opts.Mail))
 		if err != nil {
 			return nil, fmt.Errorf("alert: route %q: %w", r.Name, err)
 		}
-		n.channels = append(n.channels, c)
+		channels = append(channels, c)
 	}
-	return n, nil
+	return channels, nil
+}
+
+// Update replaces the options, as a reload of the configuration does: every route's
+// delivery restarts with the new settings, and the events queued for a route keep
+// their place when the route keeps its name. A route that is gone stops delivering;
+// what its queue holds stays on disk and is logged. StateDir and Logger stay as New
+// set them. On an error nothing changes.
+func (n *Notifier) Update(opts Options) error {
+	n.mu.Lock()
+	opts.StateDir, opts.Logger = n.opts.StateDir, n.opts.Logger
+	n.mu.Unlock()
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	n.sendMu.Lock()
+	defer n.sendMu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.channels {
+		c.stopLoop()
+	}
+	channels, err := n.openChannels(opts)
+	if err != nil {
+		if n.runCtx != nil {
+			for _, c := range n.channels {
+				c.start(n.runCtx)
+			}
+		}
+		return err
+	}
+	for _, old := range n.channels {
+		kept := slices.ContainsFunc(channels, func(c *channel) bool { return c.route.Name == old.route.Name })
+		if !kept && old.Pending() > 0 {
+			n.log.Warn("alert route removed; its queued alerts stay undelivered on disk",
+				"route", old.route.Name, "pending", old.Pending(), "dir", old.queue.dir)
+		}
+	}
+	n.opts, n.channels = opts, channels
+	if n.runCtx != nil {
+		for _, c := range n.channels {
+			c.start(n.runCtx)
+		}
+	}
+	return nil
+}
+
+// routeChannels returns the current channels.
+func (n *Notifier) routeChannels() []*channel {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.channels
 }
 
 // Send stores ev in the queue of every route whose filter passes it, and wakes their
@@ -82,7 +148,7 @@ func (n *Notifier) Send(ev Event) error {
 	}
 	var errs []error
 	taken := 0
-	for _, c := range n.channels {
+	for _, c := range n.routeChannels() {
 		if !c.accepts(ev) {
 			continue
 		}
@@ -102,7 +168,7 @@ func (n *Notifier) Send(ev Event) error {
 // the dead letters, over every route.
 func (n *Notifier) Pending() int {
 	total := 0
-	for _, c := range n.channels {
+	for _, c := range n.routeChannels() {
 		total += c.Pending()
 	}
 	return total
@@ -114,7 +180,7 @@ func (n *Notifier) Pending() int {
 func (n *Notifier) LastError() error {
 	var last error
 	var at time.Time
-	for _, c := range n.channels {
+	for _, c := range n.routeChannels() {
 		c.mu.Lock()
 		if c.lastErr != nil && !c.lastErrAt.Before(at) {
 			last, at = c.lastErr, c.lastErrAt
@@ -139,20 +205,17 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 	defer n.running.Store(false)
 
-	var wg sync.WaitGroup
+	n.mu.Lock()
+	n.runCtx = ctx
 	for _, c := range n.channels {
-		dest := "log"
-		if c.transport != nil {
-			dest = c.transport.String()
-		}
-		c.log.Info("alert delivery started", "pending", c.Pending(), "destination", dest)
-		d := &delivery{c: c, stuck: map[string]bool{},
-			batcher: batcher{window: n.opts.DigestWindow, maxPerHour: n.opts.MaxPerHour,
-				sent: c.snapshotCounts().Sent}}
-		wg.Go(func() {
-			d.loop(ctx)
-			c.log.Info("alert delivery stopped", "pending", c.Pending())
-		})
+		c.start(ctx)
 	}
-	wg.Wait()
+	n.mu.Unlock()
+	<-ctx.Done()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.runCtx = nil
+	for _, c := range n.channels {
+		c.stopLoop()
+	}
 }

@@ -299,9 +299,9 @@ func TestBackoff(t *testing.T) {
 		{10, 5 * time.Minute},
 		{1000, 5 * time.Minute},
 	}
-	n := &Notifier{opts: Options{RetryMin: time.Second, RetryMax: 5 * time.Minute}}
+	opts := Options{RetryMin: time.Second, RetryMax: 5 * time.Minute}
 	for _, tt := range tests {
-		d := &delivery{c: &channel{n: n}, attempt: tt.attempt}
+		d := &delivery{c: &channel{opts: opts}, attempt: tt.attempt}
 		if got := d.backoff(); got != tt.want {
 			t.Errorf("backoff() after attempt %d = %s, want %s", tt.attempt, got, tt.want)
 		}

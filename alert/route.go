@@ -50,7 +50,7 @@ func (f Filter) Match(ev Event) bool {
 // KnownKind reports whether k is one of Kinds.
 func KnownKind(k Kind) bool { return slices.Contains(Kinds, k) }
 
-// validate checks r; mail tells whether mail servers are configured.
+// validate checks r; mail is true when mail servers are configured.
 func (r *Route) validate(mail bool) error {
 	if r.Name != "" && validateID(r.Name) != nil {
 		return fmt.Errorf("invalid route name %q: want letters, digits, '.', '_' and '-'", r.Name)

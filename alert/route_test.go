@@ -361,3 +361,52 @@ func TestCountsSurviveRestart(t *testing.T) {
 	}
 	waitFor(t, testContext(t), "the counts reset", func() bool { return n2.Status().Routes[0].Discarded == 0 })
 }
+
+// Update replaces the routes while Run runs: a new route receives the next events, a
+// route that keeps its name keeps what its queue holds, and a removed route stops.
+func TestUpdateRoutes(t *testing.T) {
+	first := startHookServer(t)
+	second := startHookServer(t)
+	down := plainMail(testenv.FreePort(t)) // Nothing listens there: the mail stays queued.
+	down.To = nil
+	n, logs := newRoutedNotifier(t, Options{Mail: down, Routes: []Route{
+		{Name: "hook", Webhook: &WebhookOptions{URL: first.URL}},
+		{Name: "mail", To: []string{"ops@example.com"}},
+	}})
+	runNotifier(t, n)
+	if err := n.Send(serviceEvent(1)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	waitFor(t, ctx, "the first webhook call", func() bool { return len(first.received()) == 1 })
+
+	mp := testenv.StartMailpit(t)
+	up := plainMail(mp.SMTPPort)
+	up.To = nil
+	err := n.Update(Options{Mail: up, Routes: []Route{
+		{Name: "hook", Webhook: &WebhookOptions{URL: second.URL}},
+		{Name: "mail", To: []string{"ops@example.com"}},
+	}})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	waitFor(t, ctx, "the mail queued before the update", func() bool { return len(mp.Messages(t)) == 1 })
+	if err := n.Send(serviceEvent(2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the second webhook's call", func() bool { return len(second.received()) == 1 })
+	if len(first.received()) != 1 {
+		t.Errorf("the replaced webhook received %d calls, want only the first", len(first.received()))
+	}
+
+	if err := n.Update(Options{Routes: []Route{{Name: "other", Webhook: &WebhookOptions{URL: "ftp://x"}}}}); err == nil {
+		t.Error("Update with an invalid webhook URL succeeded")
+	}
+	if err := n.Send(serviceEvent(3)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "delivery after the rejected update", func() bool { return len(second.received()) == 2 })
+	if !strings.Contains(logs.String(), "alert delivery started") {
+		t.Errorf("no delivery start in the log:\n%s", logs)
+	}
+}

@@ -34,7 +34,7 @@ type ChannelStatus struct {
 // Status returns the state of the queues and of the last deliveries.
 func (n *Notifier) Status() Status {
 	var st Status
-	for _, c := range n.channels {
+	for _, c := range n.routeChannels() {
 		cs := c.status()
 		st.Routes = append(st.Routes, cs)
 		st.Pending += cs.Pending

@@ -29,8 +29,8 @@ func newWebhook(opts *WebhookOptions) *webhook {
 func (w *webhook) String() string { return "webhook " + w.opts.String() }
 
 // deliverBatch posts events. A 2xx reply delivers them. A 408, 429 or 5xx reply, a
-// redirect and a failed connection are temporary; any other 4xx reply is permanent,
-// because the same request would be refused again.
+// redirect and a failed connection are temporary. Any other 4xx reply is permanent:
+// the same request would be refused again.
 func (w *webhook) deliverBatch(ctx context.Context, events []Event, notes []string, _ time.Time) (sent, error) {
 	id := events[0].ID
 	body, err := webhookBody(w.opts.Format, events, notes)

@@ -53,8 +53,12 @@ var fileKeys = []string{"notify", "log_file", "log_max_size", "log_max_files"}
 
 // liveSettings are the main file's keys that a reload applies at once. The
 // supervisor reads interval, hostname and alerts.reminder from its configuration,
-// and the caller of Reload watches the include globs.
-var liveSettings = []string{"interval", "include", "hostname", "alerts.reminder"}
+// and the caller of Reload watches the include globs and hands mail and the alert
+// settings to the alert pipeline.
+var liveSettings = []string{
+	"interval", "include", "hostname", "mail", "alerts.reminder", "alerts.digest_window",
+	"alerts.max_per_hour", "alerts.queue_limit", "alerts.subject", "alerts.body_file", "alerts.route",
+}
 
 // reloadRequest carries a Reload call to the loop.
 type reloadRequest struct {

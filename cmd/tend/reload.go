@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -70,8 +71,23 @@ func (r *reloader) Reload(ctx context.Context, dryRun bool, by string) (supervis
 
 	cfg, err := r.load()
 	var plan supervisor.ReloadPlan
+	// The alert pipeline takes its new settings first, because it can still reject
+	// them; the supervisor's part of a reload cannot fail once it runs.
+	updater, updates := r.alerter.(alertUpdater)
+	updates = updates && err == nil && !dryRun && alertsChanged(r.current, cfg)
+	if updates {
+		if err = updater.Update(alertOptions(cfg, nil)); err != nil {
+			err = fmt.Errorf("alert settings: %w", err)
+			updates = false
+		}
+	}
 	if err == nil {
 		plan, err = r.sup.Reload(ctx, cfg, dryRun)
+	}
+	if err != nil && updates {
+		if uerr := updater.Update(alertOptions(r.current, nil)); uerr != nil {
+			r.log.Error("restore the alert settings in force", "err", uerr)
+		}
 	}
 	switch {
 	case dryRun:
@@ -83,6 +99,29 @@ func (r *reloader) Reload(ctx context.Context, dryRun bool, by string) (supervis
 	r.current = cfg
 	r.lastErr.Store(new(string))
 	return plan, nil
+}
+
+// alertUpdater is the alert pipeline, which a reload hands its new settings.
+type alertUpdater interface {
+	Update(alert.Options) error
+}
+
+// alertsChanged reports whether the mail settings, the [alerts] table or any alert
+// route differs between old and updated, positions in the files aside.
+func alertsChanged(old, updated *config.Config) bool {
+	for _, key := range config.SettingChanges(old, updated) {
+		if key == "mail" || strings.HasPrefix(key, "mail.") || strings.HasPrefix(key, "alerts.") {
+			return true
+		}
+	}
+	routes := func(c *config.Config) []config.AlertRoute {
+		list := c.AlertRoutes()
+		for i := range list {
+			list[i].Pos = config.Position{}
+		}
+		return list
+	}
+	return !reflect.DeepEqual(routes(old), routes(updated))
 }
 
 // load reads the configuration from the path the running one came from, and rejects

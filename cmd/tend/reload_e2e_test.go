@@ -233,3 +233,53 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	d.waitLines(t, requested, `msg="reload requested"`, "by=SIGHUP")
 	d.waitReloaded(t, before)
 }
+
+// A [[service.alert]] entry added by a reload takes the service's next alert, and a
+// [mail] table added by a reload turns on mail, without a restart of tend.
+func TestReloadAlertRoutes(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	tr := newReloadTree(t)
+	tr.writeSleeper(t, "app", 1000, "")
+	d := startTend(t, tr.main())
+	pid := waitPidfile(t, tr.pidfile("app"), 0)
+
+	before := d.reloads()
+	main, err := os.ReadFile(tr.main())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, tr.main(), string(main)+fmt.Sprintf(`
+[alerts]
+digest_window = "0s"
+
+[mail]
+host = "127.0.0.1"
+port = %d
+tls = "none"
+from = "tend@e2e.test"
+to = ["ops@e2e.test"]
+`, mp.SMTPPort))
+	tr.writeSleeper(t, "app", 1000, `
+[[service.alert]]
+to = ["dev@e2e.test"]
+events = ["failed"]
+`)
+	d.waitReloaded(t, before)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitPidfile(t, tr.pidfile("app"), pid)
+	ctx := testenv.Context(t, time.Minute)
+	if !testenv.WaitFor(ctx, func() bool {
+		var ops, dev bool
+		for _, m := range mp.Messages(t) {
+			for _, to := range m.To {
+				ops = ops || to.Address == "ops@e2e.test" && strings.Contains(m.Subject, "app failed")
+				dev = dev || to.Address == "dev@e2e.test" && strings.Contains(m.Subject, "app failed")
+			}
+		}
+		return ops && dev
+	}) {
+		t.Fatalf("no failure mail to both ops and dev; messages: %+v", mp.Messages(t))
+	}
+}

@@ -23,9 +23,9 @@ func notifyStatus(st supervisor.CycleStats) {
 	_, _ = daemon.SdNotify(false, "STATUS="+statusLine(st))
 }
 
-// runWatchdog pings systemd's watchdog at a third of WatchdogSec until ctx ends, and
-// only while the supervisor's loop answers a status request within that third: a loop
-// that is stuck gets no ping, and systemd restarts tend. It returns at once when the
+// runWatchdog pings systemd's watchdog at a third of WatchdogSec until ctx ends. It
+// pings only while the supervisor's loop replies to a status request within that third,
+// so a stuck loop gets no ping and systemd restarts tend. It returns at once when the
 // unit has no watchdog.
 func runWatchdog(ctx context.Context, log *slog.Logger, sup *supervisor.Supervisor) {
 	interval, err := daemon.SdWatchdogEnabled(false)
@@ -55,13 +55,13 @@ func runWatchdog(ctx context.Context, log *slog.Logger, sup *supervisor.Supervis
 		}
 		if err != nil {
 			if !missed {
-				log.Error("supervisor loop did not answer; withholding the watchdog ping", "waited", every)
+				log.Error("supervisor loop did not reply; withholding the watchdog ping", "waited", every)
 			}
 			missed = true
 			continue
 		}
 		if missed {
-			log.Info("supervisor loop answers again; watchdog pings resume")
+			log.Info("supervisor loop replies again; watchdog pings resume")
 			missed = false
 		}
 		if _, err := daemon.SdNotify(false, daemon.SdNotifyWatchdog); err != nil {
