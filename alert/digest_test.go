@@ -2,7 +2,6 @@ package alert
 
 import (
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,21 +12,8 @@ import (
 // newFoldingNotifier returns a Notifier to mp with the folding settings of opts.
 func newFoldingNotifier(t *testing.T, mp *testenv.Mailpit, opts Options) (*Notifier, *lockedBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	opts.StateDir = t.TempDir()
 	opts.Mail = plainMail(mp.SMTPPort)
-	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts.RetryMin, opts.RetryMax = 10*time.Millisecond, 80*time.Millisecond
-	n, err := New(opts)
-	if err != nil {
-		t.Fatalf("New() error = %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("notifier log:\n%s", logs.String())
-		}
-	})
-	return n, logs
+	return newRoutedNotifier(t, opts)
 }
 
 func serviceEvent(i int) Event {

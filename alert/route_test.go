@@ -172,7 +172,9 @@ func TestRouteDownHoldsNoOther(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, testContext(t), "three webhook calls", func() bool { return len(hook.received()) == 3 })
+	waitFor(t, testContext(t), "three webhook calls delivered", func() bool {
+		return len(hook.received()) == 3 && n.Status().Routes[1].Pending == 0
+	})
 	st := n.Status()
 	if st.Routes[0].Pending != 3 || st.Routes[0].LastError == "" || st.Routes[0].Failures == 0 {
 		t.Errorf("mail route status = %+v, want three pending and the connection failure", st.Routes[0])
@@ -378,7 +380,9 @@ func TestUpdateRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := testContext(t)
-	waitFor(t, ctx, "the first webhook call", func() bool { return len(first.received()) == 1 })
+	waitFor(t, ctx, "the first webhook call delivered", func() bool {
+		return len(first.received()) == 1 && n.Status().Routes[0].Pending == 0
+	})
 
 	mp := testenv.StartMailpit(t)
 	up := plainMail(mp.SMTPPort)

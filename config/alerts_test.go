@@ -36,17 +36,7 @@ max_per_hour = 0
 queue_limit = 5
 digest = true
 `})
-	_, err := Load(filepath.Join(dir, "tend.toml"))
-	var list Errors
-	if !errors.As(err, &list) {
-		t.Fatalf("Load: error %v is not Errors", err)
-	}
-	var got []string
-	for _, e := range list {
-		rel, _ := filepath.Rel(dir, e.File)
-		e.File = rel
-		got = append(got, e.Error())
-	}
+	got := relativeErrors(t, dir)
 	want := []string{
 		`tend.toml:3: alerts.digest_window: invalid duration "soon": want a number and a unit, such as "30s", "1m30s", "500ms" or "14d"`,
 		`tend.toml:4: alerts.reminder: 30s is too short: want at least 1m0s, or leave reminder out for none`,
@@ -95,4 +85,17 @@ body_file = "missing.tmpl"
 	if got := list[1].Error(); !strings.Contains(got, "tend.toml:4: alerts.body_file: cannot read ") {
 		t.Errorf("second error %q, want the body_file key", got)
 	}
+}
+
+// relativeErrors loads dir/tend.toml, which must fail, and returns each error with
+// its file relative to dir.
+func relativeErrors(t *testing.T, dir string) []string {
+	t.Helper()
+	var got []string
+	for _, e := range loadErrors(t, filepath.Join(dir, "tend.toml")) {
+		rel, _ := filepath.Rel(dir, e.File)
+		e.File = rel
+		got = append(got, e.Error())
+	}
+	return got
 }

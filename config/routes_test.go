@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,17 +129,7 @@ events = ["failed"]
 authorization = "Bearer x"
 `,
 	})
-	_, err := Load(filepath.Join(dir, "tend.toml"))
-	var list Errors
-	if !errors.As(err, &list) {
-		t.Fatalf("Load: error %v is not Errors", err)
-	}
-	var got []string
-	for _, e := range list {
-		rel, _ := filepath.Rel(dir, e.File)
-		e.File = rel
-		got = append(got, e.Error())
-	}
+	got := relativeErrors(t, dir)
 	want := []string{
 		`tend.toml:9: alerts.route 1 name: missing: want a name such as "dba", which names the route's queue`,
 		`tend.toml:10: alerts.route 1 to: cannot be combined with a webhook: a route has one destination; add a second route`,

@@ -8,6 +8,7 @@ import (
 
 	"tend/checks"
 	"tend/config"
+	"tend/internal/units"
 	"tend/supervisor/execenv"
 )
 
@@ -214,13 +215,13 @@ func (s *Supervisor) hostFigure(c config.Check) (float64, string, bool) {
 			return v, fmt.Sprintf("%.1f%%", v), true
 		}
 		used := h.MemTotal - h.MemAvailable
-		return float64(used), formatBytes(used), true
+		return float64(used), units.Bytes(used), true
 	case config.CheckSwap:
 		if c.Limit.Unit == config.UnitPercent {
 			v := h.SwapUsedPercent()
 			return v, fmt.Sprintf("%.1f%%", v), true
 		}
-		return float64(h.SwapUsed), formatBytes(h.SwapUsed), true
+		return float64(h.SwapUsed), units.Bytes(h.SwapUsed), true
 	}
 	return 0, "", false
 }
@@ -282,5 +283,5 @@ func filesystemFigure(c config.Check, fs checks.Filesystem) (float64, string) {
 		v := fs.UsedPercent()
 		return v, fmt.Sprintf("%.1f%%", v)
 	}
-	return float64(fs.Used), formatBytes(fs.Used)
+	return float64(fs.Used), units.Bytes(fs.Used)
 }

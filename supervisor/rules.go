@@ -11,6 +11,7 @@ import (
 	"tend/alert"
 	"tend/checks"
 	"tend/config"
+	"tend/internal/units"
 )
 
 // probeDone carries the result of one probe back to the loop.
@@ -99,7 +100,7 @@ func (s *Supervisor) checkIdentityChange(ctx context.Context, svc *service, cs *
 // the size of physical memory is unknown.
 func (s *Supervisor) memoryFigure(bytes uint64, limit config.Limit) (value float64, observed string, known bool) {
 	if limit.Unit != config.UnitPercent {
-		return float64(bytes), formatBytes(bytes), true
+		return float64(bytes), units.Bytes(bytes), true
 	}
 	if s.memTotal == 0 {
 		return 0, "", false
@@ -282,19 +283,6 @@ func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
 			s.record(ctx, svc, cs, false, reason, reason)
 		}
 	}
-}
-
-func formatBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }
 
 // failuresCounted returns the failures that count toward the rule's for_cycles: the

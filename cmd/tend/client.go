@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tend/config"
+	"tend/internal/units"
 	"tend/supervisor/api"
 )
 
@@ -342,13 +343,13 @@ func serviceRow(s api.ServiceView) []string {
 		row[2] = fmt.Sprint(s.PID)
 	}
 	if s.UptimeSeconds != nil {
-		row[3] = formatDuration(*s.UptimeSeconds)
+		row[3] = units.Duration(seconds(*s.UptimeSeconds))
 	}
 	if u := s.Usage; u != nil {
 		if u.TotalCPUPercent != nil {
 			row[4] = fmt.Sprintf("%.1f%%", *u.TotalCPUPercent)
 		}
-		row[5] = formatBytes(u.TotalMemoryBytes)
+		row[5] = units.Bytes(u.TotalMemoryBytes)
 	}
 	return row
 }
@@ -391,7 +392,7 @@ func printSummary(w io.Writer, services []api.ServiceView) {
 			parts = append(parts, fmt.Sprintf("PID %d", s.PID))
 		}
 		if s.UptimeSeconds != nil {
-			parts = append(parts, "up "+formatDuration(*s.UptimeSeconds))
+			parts = append(parts, "up "+units.Duration(seconds(*s.UptimeSeconds)))
 		}
 		if s.Held {
 			parts = append(parts, "held by an operator")
@@ -436,7 +437,7 @@ func printHistory(w io.Writer, h api.HistoryView) {
 	for _, r := range h.Restarts {
 		exit := "-"
 		if e := r.Exit; e != nil {
-			exit = fmt.Sprintf("PID %d, %s after %s", e.PID, e.Status, formatDuration(e.UptimeSeconds))
+			exit = fmt.Sprintf("PID %d, %s after %s", e.PID, e.Status, units.Duration(seconds(e.UptimeSeconds)))
 			if e.OOM {
 				exit += ", out of memory"
 			}
@@ -497,38 +498,10 @@ func writeRow(w io.Writer, widths []int, cells []string) {
 	fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 }
 
-// formatDuration writes seconds in the two largest units, such as "3d4h", "2h5m" or
-// "42s".
-func formatDuration(seconds float64) string {
-	d := time.Duration(seconds) * time.Second
-	days, hours := int(d/(24*time.Hour)), int(d/time.Hour)%24
-	minutes, secs := int(d/time.Minute)%60, int(d/time.Second)%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd%dh", days, hours)
-	case hours > 0:
-		return fmt.Sprintf("%dh%dm", hours, minutes)
-	case minutes > 0:
-		return fmt.Sprintf("%dm%ds", minutes, secs)
-	}
-	return fmt.Sprintf("%ds", secs)
-}
-
-// formatBytes writes n in binary units with one decimal, such as "12.5 MiB".
-func formatBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	value, exp := float64(n)/unit, 0
-	for value >= unit && exp < 3 {
-		value /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", value, "KMGT"[exp])
-}
-
 // ago formats the time from t to now, such as "5m0s ago".
 func ago(now, t time.Time) string {
-	return formatDuration(now.Sub(t).Seconds()) + " ago"
+	return units.Duration(now.Sub(t)) + " ago"
 }
+
+// seconds converts a duration in seconds, as the JSON API gives it, to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tend/alert"
+	"tend/internal/units"
 	"tend/supervisor"
 	"tend/supervisor/api"
 )
@@ -32,7 +33,7 @@ type statusPage struct {
 func newStatusPage() (*statusPage, error) {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"duration": formatDuration,
-		"bytes":    formatBytes,
+		"bytes":    units.Bytes,
 		"clock":    func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
@@ -129,7 +130,7 @@ func newServiceView(st supervisor.ServiceStatus, now time.Time) serviceView {
 		v.Uptime = now.Sub(st.Started)
 	}
 	if st.UsageKnown {
-		v.Memory = formatBytes(st.Usage.TotalMemory)
+		v.Memory = units.Bytes(st.Usage.TotalMemory)
 		if st.Usage.CPUKnown {
 			v.CPU = fmt.Sprintf("%.1f%%", st.Usage.TotalCPU)
 		}
@@ -146,31 +147,10 @@ func newServiceView(st supervisor.ServiceStatus, now time.Time) serviceView {
 	return v
 }
 
-// formatDuration returns d rounded for reading at a glance: "3d 4h", "2h 5m", "42s".
+// formatDuration returns d for reading at a glance, such as "3d4h", or a dash for none.
 func formatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "–"
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd %dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh %dm", d/time.Hour, d%time.Hour/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm %ds", d/time.Minute, d%time.Minute/time.Second)
 	}
-	return fmt.Sprintf("%ds", d/time.Second)
-}
-
-// formatBytes returns n in binary units: "512 B", "1.5 MiB".
-func formatBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	value, exp := float64(n)/unit, 0
-	for value >= unit && exp < 4 {
-		value /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", value, "KMGTP"[exp])
+	return units.Duration(d)
 }
