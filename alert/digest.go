@@ -126,7 +126,8 @@ func newBatchMessage(events []Event, notes []string, m *MailOptions, localHost s
 	if err := msg.To(m.To...); err != nil {
 		return nil, fmt.Errorf("set To: %w", err)
 	}
-	msg.Subject(digestSubject(events))
+	subj, text := renderDigest(events, notes, m, now)
+	msg.Subject(subj)
 	msg.SetDateWithValue(now)
 	host := events[0].Host
 	if host == "" {
@@ -136,7 +137,7 @@ func newBatchMessage(events []Event, notes []string, m *MailOptions, localHost s
 	msg.SetMessageIDWithValue(fmt.Sprintf("%s.digest-%d@%s", events[0].ID, len(events), messageIDDomain(host)))
 	msg.SetGenHeader(headerEvent, "digest")
 	msg.SetGenHeader(headerAutoSubmitted, "auto-generated")
-	msg.SetBodyString(mail.TypeTextPlain, digestBody(events, notes, now))
+	msg.SetBodyString(mail.TypeTextPlain, text)
 	return msg, nil
 }
 

@@ -127,10 +127,13 @@ type MailOptions struct {
 	To   []string
 
 	// SubjectTemplate and BodyTemplate, made by ParseTemplate, replace the default
-	// subject and body of a message about one event when they are not nil. A digest
-	// keeps its own format.
+	// subject and body of a message about one event when they are not nil.
 	SubjectTemplate *template.Template
 	BodyTemplate    *template.Template
+	// DigestSubjectTemplate and DigestBodyTemplate, made by ParseDigestTemplate,
+	// replace the default subject and body of a digest when they are not nil.
+	DigestSubjectTemplate *template.Template
+	DigestBodyTemplate    *template.Template
 }
 
 // LogValue returns the options without any password, so that logging a MailOptions

@@ -47,3 +47,43 @@ func TestRenderDefault(t *testing.T) {
 		t.Errorf("render = %q, %q; want the defaults", gotSubject, gotBody)
 	}
 }
+
+func TestRenderDigestWithTemplates(t *testing.T) {
+	subj, err := ParseDigestTemplate("digest_subject", "{{.Host}}: {{len .Events}} events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := ParseDigestTemplate("digest_body", "{{range .Events}}{{.Service}}: {{.Summary}}\n{{end}}{{range .Notes}}note: {{.}}\n{{end}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &MailOptions{DigestSubjectTemplate: subj, DigestBodyTemplate: body}
+	first, second := testEvent(), testEvent()
+	second.Service, second.Kind = "postgres", KindRecovered
+
+	gotSubject, gotBody := renderDigest([]Event{first, second}, []string{"1 alert discarded"}, m, first.Time)
+	if want := "web1: 2 events"; gotSubject != want {
+		t.Errorf("subject %q, want %q", gotSubject, want)
+	}
+	for _, want := range []string{"redis: redis failed", "postgres: postgres recovered", "note: 1 alert discarded"} {
+		if !strings.Contains(gotBody, want) {
+			t.Errorf("body %q lacks %q", gotBody, want)
+		}
+	}
+	if _, err := ParseDigestTemplate("digest_subject", "{{.Service}}"); err == nil {
+		t.Error("ParseDigestTemplate accepted a field of one event")
+	}
+}
+
+// A digest template that fails at delivery leaves the default digest, with the error.
+func TestRenderDigestTemplateFailure(t *testing.T) {
+	body, err := ParseDigestTemplate("digest_body", "{{(index .Events 1).Service}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := testEvent()
+	_, gotBody := renderDigest([]Event{ev}, nil, &MailOptions{DigestBodyTemplate: body}, ev.Time)
+	if !strings.HasPrefix(gotBody, digestBody([]Event{ev}, nil, ev.Time)) || !strings.Contains(gotBody, "body template:") {
+		t.Errorf("body %q, want the default digest and the template's error", gotBody)
+	}
+}

@@ -32,6 +32,9 @@ type Alerts struct {
 	// Subject and Body replace the default subject and body of a message about one
 	// event. They are nil unless the subject or body_file key sets them.
 	Subject, Body *template.Template
+	// DigestSubject and DigestBody replace those of a digest; nil unless the
+	// digest_subject or digest_body_file key sets them.
+	DigestSubject, DigestBody *template.Template
 	// Routes are the [[alerts.route]] entries.
 	Routes []AlertRoute
 }
@@ -48,19 +51,17 @@ func defaultAlerts() Alerts {
 // decodeAlerts decodes the [alerts] table of the main file.
 func (l *loader) decodeAlerts(t *table) Alerts {
 	a := defaultAlerts()
-	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file", "route")
+	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file",
+		"digest_subject", "digest_body_file", "route")
 	var text string
 	if t.str("subject", &text) {
-		a.Subject = parseTemplate(t, "subject", text)
+		a.Subject = parseTemplate(t, "subject", text, alert.ParseTemplate)
 	}
-	var path string
-	if t.resolvePath("body_file", &path) {
-		if data, err := l.read(path); err != nil {
-			t.errorf("body_file", "cannot read %q: %s", path, describeReadError(err))
-		} else {
-			a.Body = parseTemplate(t, "body_file", string(data))
-		}
+	a.Body = l.templateFile(t, "body_file", alert.ParseTemplate)
+	if t.str("digest_subject", &text) {
+		a.DigestSubject = parseTemplate(t, "digest_subject", text, alert.ParseDigestTemplate)
 	}
+	a.DigestBody = l.templateFile(t, "digest_body_file", alert.ParseDigestTemplate)
 	t.text("digest_window", &a.DigestWindow, `"5s"`)
 	t.text("reminder", &a.Reminder, `"4h"`)
 	if a.Reminder > 0 && a.Reminder.D() < minReminder {
@@ -76,12 +77,27 @@ func (l *loader) decodeAlerts(t *table) Alerts {
 	return a
 }
 
-// parseTemplate parses the template of key, reporting an error at the key.
-func parseTemplate(t *table, key, text string) *template.Template {
-	tmpl, err := alert.ParseTemplate(key, text)
+// parseTemplate parses the template of key with parse, reporting an error at the key.
+func parseTemplate(t *table, key, text string, parse func(name, text string) (*template.Template, error)) *template.Template {
+	tmpl, err := parse(key, text)
 	if err != nil {
 		t.errorf(key, "invalid template: %v", err)
 		return nil
 	}
 	return tmpl
+}
+
+// templateFile reads the template file that key names and parses it with parse; it
+// returns nil when the key is absent or wrong.
+func (l *loader) templateFile(t *table, key string, parse func(name, text string) (*template.Template, error)) *template.Template {
+	var path string
+	if !t.resolvePath(key, &path) {
+		return nil
+	}
+	data, err := l.read(path)
+	if err != nil {
+		t.errorf(key, "cannot read %q: %s", path, describeReadError(err))
+		return nil
+	}
+	return parseTemplate(t, key, string(data), parse)
 }

@@ -42,7 +42,7 @@ digest = true
 		`tend.toml:4: alerts.reminder: 30s is too short: want at least 1m0s, or leave reminder out for none`,
 		`tend.toml:5: alerts.max_per_hour: 0 is too small: want 1 or more`,
 		`tend.toml:6: alerts.queue_limit: 5 is too small: want 10 or more`,
-		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour, queue_limit, subject, body_file and route`,
+		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour, queue_limit, subject, body_file, digest_subject, digest_body_file and route`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors\n\t%q\nwant\n\t%q", got, want)
@@ -55,8 +55,11 @@ func TestLoadAlertTemplates(t *testing.T) {
 [alerts]
 subject = "{{.Host}}: {{.Summary}}"
 body_file = "body.tmpl"
+digest_subject = "{{.Host}}: {{len .Events}} alerts"
+digest_body_file = "digest.tmpl"
 `,
-		"body.tmpl": "{{.Message}}\n",
+		"body.tmpl":   "{{.Message}}\n",
+		"digest.tmpl": "{{range .Events}}{{.Summary}}\n{{end}}",
 	})
 	cfg, err := Load(filepath.Join(dir, "tend.toml"))
 	if err != nil {
@@ -64,6 +67,9 @@ body_file = "body.tmpl"
 	}
 	if cfg.Alerts.Subject == nil || cfg.Alerts.Body == nil {
 		t.Fatalf("templates %v, %v; want both parsed", cfg.Alerts.Subject, cfg.Alerts.Body)
+	}
+	if cfg.Alerts.DigestSubject == nil || cfg.Alerts.DigestBody == nil {
+		t.Fatalf("digest templates %v, %v; want both parsed", cfg.Alerts.DigestSubject, cfg.Alerts.DigestBody)
 	}
 }
 

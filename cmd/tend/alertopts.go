@@ -48,7 +48,8 @@ func mailOptions(cfg *config.Config) *alert.MailOptions {
 		return nil
 	}
 	opts := &alert.MailOptions{From: m.From, To: m.To,
-		SubjectTemplate: cfg.Alerts.Subject, BodyTemplate: cfg.Alerts.Body}
+		SubjectTemplate: cfg.Alerts.Subject, BodyTemplate: cfg.Alerts.Body,
+		DigestSubjectTemplate: cfg.Alerts.DigestSubject, DigestBodyTemplate: cfg.Alerts.DigestBody}
 	for _, s := range m.Servers {
 		tls := alert.TLSMode(s.TLS.String())
 		if s.TLSOptional {
