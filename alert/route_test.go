@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -412,5 +413,25 @@ func TestUpdateRoutes(t *testing.T) {
 	waitFor(t, ctx, "delivery after the rejected update", func() bool { return len(second.received()) == 2 })
 	if !strings.Contains(logs.String(), "alert delivery started") {
 		t.Errorf("no delivery start in the log:\n%s", logs)
+	}
+}
+
+// A webhook URL's user, password, path and query never reach an error, however
+// net/http quotes them.
+func TestWebhookErrorHidesURL(t *testing.T) {
+	port := testenv.FreePort(t) // Nothing listens there.
+	raw := fmt.Sprintf("http://hookuser:PASS@127.0.0.1:%d/hook/TOK EN?token=QTOKEN", port)
+	w := newWebhook(&WebhookOptions{URL: raw, Format: WebhookJSON, Timeout: time.Second})
+	_, err := w.deliverBatch(testContext(t), []Event{serviceEvent(1)}, nil, time.Now())
+	if err == nil {
+		t.Fatal("delivery to a closed port succeeded")
+	}
+	for _, secret := range []string{"hookuser", "PASS", "TOK", "QTOKEN", "hook/", "***"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q shows %q of the URL", err, secret)
+		}
+	}
+	if want := fmt.Sprintf("post to http://127.0.0.1:%d: ", port); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to name %q", err, want)
 	}
 }

@@ -194,11 +194,27 @@ func (s *server) send(ctx context.Context, id string, msg *mail.Msg) *DeliveryEr
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		err = fmt.Errorf("timed out after %s: %w", s.opts.Timeout, err)
 	}
-	de := classify(id, fmt.Errorf("send to %s: %w", s.addr, err))
+	de := classify(id, fmt.Errorf("send to %s: %w", s.addr, renameSetupError(err)))
 	if de.Permanent {
 		de.Server = s.addr
 	}
 	return de
+}
+
+// renameSetupError names go-mail's failures before MAIL FROM for the step that failed.
+// go-mail v0.8.1 prefixes every one of them with "dial failed", a refused AUTH or a
+// failed STARTTLS included, though the connection was made then.
+func renameSetupError(err error) error {
+	const prefix = "dial failed: "
+	inner := errors.Unwrap(err)
+	if inner == nil || !strings.HasPrefix(err.Error(), prefix) {
+		return err
+	}
+	var oe *net.OpError
+	if errors.As(inner, &oe) && oe.Op == "dial" {
+		return err
+	}
+	return fmt.Errorf("session set-up failed: %w", inner)
 }
 
 // classify turns what go-mail returned into a DeliveryError.

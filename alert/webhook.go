@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -49,8 +50,7 @@ func (w *webhook) deliverBatch(ctx context.Context, events []Event, notes []stri
 	server := w.opts.String()
 	resp, err := w.client.Do(req)
 	if err != nil {
-		// The error of net/http quotes the whole URL, which may hold a secret.
-		return sent{}, &DeliveryError{ID: id, Err: fmt.Errorf("post to %s: %w", server, redactURL(err, w.opts.URL, server))}
+		return sent{}, &DeliveryError{ID: id, Err: fmt.Errorf("post to %s: %w", server, redactURL(err))}
 	}
 	defer resp.Body.Close()
 	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -67,13 +67,14 @@ func (w *webhook) deliverBatch(ctx context.Context, events []Event, notes []stri
 	return sent{}, de
 }
 
-// redactURL replaces the URL in err's text with its scheme and host.
-func redactURL(err error, url, safe string) error {
-	text := err.Error()
-	if !strings.Contains(text, url) {
-		return err
+// redactURL returns the cause of a failed request without the URL, which net/http
+// quotes in its errors and whose user, path and query may hold secrets.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
 	}
-	return errors.New(strings.ReplaceAll(text, url, safe))
+	return err
 }
 
 // webhookBody returns the JSON body of a request in format.

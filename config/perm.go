@@ -31,16 +31,23 @@ func (l *loader) checkPermissions(f *fileDecoder) {
 		return
 	}
 	f.checkPath(f.name, "")
-	dir := filepath.Dir(f.name)
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
+	dirs := []string{filepath.Dir(f.name)}
+	// A file reached through a symbolic link is as safe as the directory that holds
+	// its target: whoever may write there may replace it.
+	if target, err := filepath.EvalSymlinks(f.name); err == nil {
+		dirs = append(dirs, filepath.Dir(target))
 	}
 	if l.checkedDirs == nil {
 		l.checkedDirs = map[string]bool{}
 	}
-	if !l.checkedDirs[dir] {
-		l.checkedDirs[dir] = true
-		f.checkPath(dir, dir)
+	for _, dir := range dirs {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		if !l.checkedDirs[dir] {
+			l.checkedDirs[dir] = true
+			f.checkPath(dir, dir)
+		}
 	}
 }
 

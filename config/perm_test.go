@@ -151,3 +151,36 @@ func TestPermissionsUncheckedWithoutRoot(t *testing.T) {
 		t.Fatalf("Load(%s) as another user than root: %v, want no permission check", main, err)
 	}
 }
+
+// A drop-in that is a symbolic link to a file in a directory that others may write is
+// rejected, naming that directory.
+func TestPermissionsSymlinkTargetDirectoryRejected(t *testing.T) {
+	withOwner(t, os.Geteuid())
+	main, dropIn := permissionTree(t)
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(open, "evil.toml")
+	data, err := os.ReadFile(dropIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dropIn); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, dropIn); err != nil {
+		t.Fatal(err)
+	}
+
+	list := loadErrors(t, main)
+	if len(list) != 1 || list[0].File != open || !strings.Contains(list[0].Msg, "mode 0777") {
+		t.Errorf("Load: errors %v, want one naming %s and mode 0777", list, open)
+	}
+}

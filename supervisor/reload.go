@@ -25,8 +25,9 @@ type ReloadPlan struct {
 	// Settings lists the changed keys of the main file that apply at once: interval,
 	// include, hostname and alerts.reminder.
 	Settings []string
-	// NeedsRestart lists the changed keys of the main file that take effect only
-	// when tend restarts, such as state_dir, mail, control or http.
+	// NeedsRestart lists the keys of the main file that differ from the configuration
+	// tend started with and take effect only when tend restarts, such as control or
+	// http.
 	NeedsRestart []string
 }
 
@@ -165,7 +166,12 @@ func (s *Supervisor) planReload(cfg *config.Config) (ReloadPlan, []serviceChange
 	for _, key := range config.SettingChanges(s.cfg, cfg) {
 		if slices.Contains(liveSettings, key) {
 			plan.Settings = append(plan.Settings, key)
-		} else {
+		}
+	}
+	// Against the configuration Run started with, so that a change that waits for a
+	// restart of tend stays listed through later reloads until it is undone.
+	for _, key := range config.SettingChanges(s.opts.Config, cfg) {
+		if !slices.Contains(liveSettings, key) {
 			plan.NeedsRestart = append(plan.NeedsRestart, key)
 		}
 	}

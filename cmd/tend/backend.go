@@ -38,5 +38,6 @@ func (b *backend) Alerts() alert.Status { return b.notifier.Status() }
 func (b *backend) Daemon() api.Daemon {
 	d := b.daemon
 	d.ConfigError = b.reloader.ConfigError()
+	d.NeedsRestart = b.reloader.NeedsRestart()
 	return d
 }

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -91,11 +93,22 @@ func (c *clientCommand) client() *api.Client {
 	path := c.socket
 	if path == "" {
 		path = config.DefaultControlSocket
-		if ctl, err := config.LoadControl(c.config); err == nil {
+		ctl, err := config.LoadControl(c.config)
+		switch {
+		case err == nil:
 			path = ctl.Socket
+		case c.config != defaultConfig || !missing(c.config):
+			fmt.Fprintf(c.stderr, "tend %s: cannot read the [control] socket from %s, trying %s: %v\n",
+				c.verb, c.config, path, err)
 		}
 	}
 	return api.NewClient(path)
+}
+
+// missing reports whether no file exists at path.
+func missing(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // fail prints err and returns its exit code.
@@ -195,6 +208,9 @@ func (c *clientCommand) fetchServices(ctx context.Context, cl *api.Client) ([]ap
 		if s.State != "running" && code == exitOK {
 			code = exitFailed
 		}
+	}
+	if len(services) == 0 {
+		return nil, code // Every name was unknown, and each is reported.
 	}
 	return services, code
 }
@@ -328,6 +344,9 @@ func printStatus(w io.Writer, services []api.ServiceView, d api.DaemonView, now 
 		fmt.Fprintf(w, "; last delivery error%s: %s", at, a.LastError)
 	}
 	fmt.Fprintln(w)
+	if len(d.NeedsRestart) > 0 {
+		fmt.Fprintf(w, "warning: these settings on disk wait for a restart of tend: %s\n", strings.Join(d.NeedsRestart, ", "))
+	}
 	if d.ConfigError != "" {
 		fmt.Fprintf(w, "warning: the configuration on disk was rejected, so tend runs the previous one: %s\n", d.ConfigError)
 	}
@@ -417,7 +436,8 @@ func printPlan(w io.Writer, p api.ReloadResult) {
 		names []string
 	}{
 		{"added", p.Added}, {"removed", p.Removed}, {"updated", p.Updated},
-		{"restarted", p.Restarted}, {"unchanged", p.Unchanged},
+		{"restarted", p.Restarted}, {"deferred", p.Deferred}, {"unchanged", p.Unchanged},
+		{"settings", p.Settings},
 	}
 	for _, l := range lists {
 		names := "-"
@@ -425,6 +445,10 @@ func printPlan(w io.Writer, p api.ReloadResult) {
 			names = strings.Join(l.names, ", ")
 		}
 		fmt.Fprintf(w, "%-10s %s\n", l.name+":", names)
+	}
+	if len(p.NeedsRestart) > 0 {
+		fmt.Fprintf(w, "warning: these settings take effect only when tend restarts: %s\n",
+			strings.Join(p.NeedsRestart, ", "))
 	}
 }
 
@@ -455,8 +479,11 @@ func printProcMatch(w io.Writer, m api.ProcMatchView) {
 		fmt.Fprintf(w, "%s\n", m.Reason)
 		return
 	}
-	fmt.Fprintf(w, "%d processes match %q; with match_pick = %q the rule picks PID %d\n",
-		m.Count, m.Pattern, m.Pick, m.Winner)
+	what := fmt.Sprintf("%d processes match", m.Count)
+	if m.Count == 1 {
+		what = "1 process matches"
+	}
+	fmt.Fprintf(w, "%s %q; with match_pick = %q the rule picks PID %d\n", what, m.Pattern, m.Pick, m.Winner)
 	rows := [][]string{{"", "PID", "PPID", "STARTED", "COMMAND"}}
 	for _, p := range m.Processes {
 		mark := ""

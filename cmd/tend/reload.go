@@ -43,6 +43,8 @@ type reloader struct {
 	// mu serializes reloads and guards current, the configuration in force.
 	mu      sync.Mutex
 	current *config.Config
+	// needsRestart is the NeedsRestart of the last applied plan.
+	needsRestart []string
 	// lastErr is the error of the last rejected reload, "" after a successful one.
 	lastErr atomic.Pointer[string]
 }
@@ -96,7 +98,7 @@ func (r *reloader) Reload(ctx context.Context, dryRun bool, by string) (supervis
 		r.reject(err, by)
 		return plan, err
 	}
-	r.current = cfg
+	r.current, r.needsRestart = cfg, plan.NeedsRestart
 	r.lastErr.Store(new(string))
 	return plan, nil
 }
@@ -169,6 +171,14 @@ func (r *reloader) reject(err error, by string) {
 // ConfigError returns the error of the last rejected reload, or "" while the running
 // configuration is the one on disk.
 func (r *reloader) ConfigError() string { return *r.lastErr.Load() }
+
+// NeedsRestart returns the settings of the last applied configuration that wait for a
+// restart of tend.
+func (r *reloader) NeedsRestart() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.needsRestart
+}
 
 // Run reloads on SIGHUP and on changes to the configuration files until ctx ends.
 //

@@ -36,6 +36,9 @@ type Daemon struct {
 	// ConfigError is the error of the last rejected reload, empty while the running
 	// configuration is the one on disk.
 	ConfigError string
+	// NeedsRestart lists the settings of the main file on disk that differ from the
+	// running ones and take effect only when tend restarts, such as http.
+	NeedsRestart []string
 }
 
 // Role is what a caller may do.

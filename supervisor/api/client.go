@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"syscall"
 )
 
 // Client calls the JSON API over the control socket. Its methods may be called from
@@ -39,6 +40,10 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
+	if errors.Is(e.Err, syscall.EACCES) || errors.Is(e.Err, syscall.EPERM) {
+		return fmt.Sprintf("cannot reach tend at %s: permission denied: run as root or as a member of "+
+			"the socket's group, [control] group (%v)", e.Socket, e.Err)
+	}
 	return fmt.Sprintf("cannot reach tend at %s: is the daemon running? (%v)", e.Socket, e.Err)
 }
 

@@ -40,18 +40,20 @@ type handler struct {
 //	POST /api/v1/control                  a command for a service, a group or all
 //	POST /api/v1/reload                   reload the configuration, or plan it
 //
-// A GET needs RoleReadOnly or more in the request's Caller, a POST RoleAdmin. Every
+// A GET needs RoleReadOnly or more in the request's Caller; procmatch, which shows
+// the command lines of every process, and a POST need RoleAdmin. Every
 // error is a JSON ErrorBody with a fitting status code. log receives one line for every
 // POST, naming the caller.
 func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	h := &handler{backend: b, log: log, mux: http.NewServeMux(), procDir: "/proc"}
-	h.route("/api/v1/services", http.MethodGet, h.services)
-	h.route("/api/v1/services/{name}", http.MethodGet, h.service)
-	h.route("/api/v1/services/{name}/history", http.MethodGet, h.history)
-	h.route("/api/v1/daemon", http.MethodGet, h.daemon)
-	h.route("/api/v1/procmatch", http.MethodGet, h.procMatch)
-	h.route("/api/v1/control", http.MethodPost, h.control)
-	h.route("/api/v1/reload", http.MethodPost, h.reload)
+	h.route("/api/v1/services", http.MethodGet, RoleReadOnly, h.services)
+	h.route("/api/v1/services/{name}", http.MethodGet, RoleReadOnly, h.service)
+	h.route("/api/v1/services/{name}/history", http.MethodGet, RoleReadOnly, h.history)
+	h.route("/api/v1/daemon", http.MethodGet, RoleReadOnly, h.daemon)
+	// The command lines of every process on the host may carry credentials.
+	h.route("/api/v1/procmatch", http.MethodGet, RoleAdmin, h.procMatch)
+	h.route("/api/v1/control", http.MethodPost, RoleAdmin, h.control)
+	h.route("/api/v1/reload", http.MethodPost, RoleAdmin, h.reload)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no API endpoint at %s", r.URL.Path))
 	})
@@ -60,13 +62,10 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// route registers fn for one method on pattern. It checks the method and the caller's
-// role itself, so that both errors come as JSON like every other.
-func (h *handler) route(pattern, method string, fn func(http.ResponseWriter, *http.Request) error) {
-	need := RoleReadOnly
-	if method != http.MethodGet {
-		need = RoleAdmin
-	}
+// route registers fn for one method on pattern, for callers with the role need or
+// more. It checks the method and the role itself, so that both errors come as JSON like
+// every other.
+func (h *handler) route(pattern, method string, need Role, fn func(http.ResponseWriter, *http.Request) error) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != method && (method != http.MethodGet || r.Method != http.MethodHead) {
 			w.Header().Set("Allow", method)
@@ -75,7 +74,7 @@ func (h *handler) route(pattern, method string, fn func(http.ResponseWriter, *ht
 		}
 		caller := CallerFrom(r.Context())
 		if caller.Role < need {
-			status, msg := permissionError(caller, need)
+			status, msg := permissionError(caller, need, method)
 			writeError(w, status, msg)
 			return
 		}
@@ -87,12 +86,15 @@ func (h *handler) route(pattern, method string, fn func(http.ResponseWriter, *ht
 	})
 }
 
-func permissionError(c Caller, need Role) (int, string) {
+func permissionError(c Caller, need Role, method string) (int, string) {
 	if c.Role == RoleNone && c.Name == "" {
 		return http.StatusUnauthorized, "authentication required"
 	}
 	what := "read the status"
-	if need == RoleAdmin {
+	switch {
+	case need == RoleAdmin && method == http.MethodGet:
+		what = "list the processes of the host"
+	case need == RoleAdmin:
 		what = "send commands"
 	}
 	return http.StatusForbidden, fmt.Sprintf("permission denied: %s may not %s", c.Name, what)

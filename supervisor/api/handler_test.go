@@ -352,11 +352,13 @@ func TestHandlerRequestErrors(t *testing.T) {
 		{"GET on POST endpoint", &admin, http.MethodGet, "/api/v1/reload", "",
 			http.StatusMethodNotAllowed, "GET /api/v1/reload: method not allowed, want POST"},
 		{"no endpoint", &admin, http.MethodGet, "/api/v1/nothing", "", http.StatusNotFound, "no API endpoint at /api/v1/nothing"},
-		{"missing pattern", &readOnly, http.MethodGet, "/api/v1/procmatch", "",
+		{"read-only procmatch", &readOnly, http.MethodGet, "/api/v1/procmatch?pattern=x", "",
+			http.StatusForbidden, "permission denied: viewer may not list the processes of the host"},
+		{"missing pattern", &admin, http.MethodGet, "/api/v1/procmatch", "",
 			http.StatusBadRequest, "missing pattern: want a regular expression over the command line, such as pattern=redis-server"},
-		{"invalid pattern", &readOnly, http.MethodGet, "/api/v1/procmatch?pattern=redis(", "",
+		{"invalid pattern", &admin, http.MethodGet, "/api/v1/procmatch?pattern=redis(", "",
 			http.StatusBadRequest, "invalid pattern: error parsing regexp: missing closing ): `redis(`"},
-		{"invalid pick", &readOnly, http.MethodGet, "/api/v1/procmatch?pattern=x&pick=first", "",
+		{"invalid pick", &admin, http.MethodGet, "/api/v1/procmatch?pattern=x&pick=first", "",
 			http.StatusBadRequest, `invalid pick "first": want "oldest" or "newest"`},
 	}
 	for _, tt := range tests {
@@ -464,7 +466,7 @@ func TestHandlerProcMatch(t *testing.T) {
 	}
 
 	for _, pick := range []string{"oldest", "newest"} {
-		code, body := serve(t, h, &readOnly, http.MethodGet, "/api/v1/procmatch?pattern=^sleep+"+sleepSeconds+"$&pick="+pick, "")
+		code, body := serve(t, h, &admin, http.MethodGet, "/api/v1/procmatch?pattern=^sleep+"+sleepSeconds+"$&pick="+pick, "")
 		if code != http.StatusOK {
 			t.Fatalf("GET procmatch: status %d, want 200; body %s", code, body)
 		}
@@ -487,7 +489,7 @@ func TestHandlerProcMatch(t *testing.T) {
 		}
 	}
 
-	code, body := serve(t, h, &readOnly, http.MethodGet, "/api/v1/procmatch?pattern=^no-such-program-anywhere$", "")
+	code, body := serve(t, h, &admin, http.MethodGet, "/api/v1/procmatch?pattern=^no-such-program-anywhere$", "")
 	m := decode[ProcMatchView](t, body)
 	if code != http.StatusOK || m.Count != 0 || m.Winner != 0 || !strings.Contains(m.Reason, "no process matches") {
 		t.Errorf("procmatch without a match: status %d, %+v; want 200, count 0, a reason", code, m)

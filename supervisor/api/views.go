@@ -100,8 +100,10 @@ type DaemonView struct {
 	Config        string    `json:"config"`
 	// ConfigError is the error of the last rejected reload, absent while the running
 	// configuration is the one on disk.
-	ConfigError string     `json:"config_error,omitempty"`
-	Alerts      AlertsView `json:"alerts"`
+	ConfigError string `json:"config_error,omitempty"`
+	// NeedsRestart lists the settings on disk that wait for a restart of tend.
+	NeedsRestart []string   `json:"needs_restart,omitempty"`
+	Alerts       AlertsView `json:"alerts"`
 }
 
 // AlertsView is the state of the alert queue.
@@ -152,6 +154,12 @@ type ReloadResult struct {
 	Updated   []string `json:"updated"`
 	Restarted []string `json:"restarted"`
 	Unchanged []string `json:"unchanged"`
+	// Deferred services need a restart that waits while an operator holds them.
+	Deferred []string `json:"deferred"`
+	// Settings lists the main file's keys applied now, NeedsRestart those that wait
+	// for a restart of tend.
+	Settings     []string `json:"settings"`
+	NeedsRestart []string `json:"needs_restart"`
 }
 
 // ErrorBody is the body of every error response.
@@ -210,7 +218,7 @@ func historyView(st supervisor.ServiceStatus) HistoryView {
 func daemonView(d Daemon, a alert.Status, now time.Time) DaemonView {
 	v := DaemonView{
 		Version: d.Version, PID: d.PID, Started: d.Started, Hostname: d.Hostname,
-		Config: d.Config, ConfigError: d.ConfigError,
+		Config: d.Config, ConfigError: d.ConfigError, NeedsRestart: d.NeedsRestart,
 		Alerts: AlertsView{QueueDepth: a.Pending, LastError: a.LastError,
 			LastErrorAt: optionalTime(a.LastErrorAt), Failures: a.Failures},
 	}
@@ -222,7 +230,8 @@ func daemonView(d Daemon, a alert.Status, now time.Time) DaemonView {
 
 func reloadResult(p supervisor.ReloadPlan, dryRun bool) ReloadResult {
 	return ReloadResult{DryRun: dryRun, Added: nonNil(p.Added), Removed: nonNil(p.Removed),
-		Updated: nonNil(p.Updated), Restarted: nonNil(p.Restarted), Unchanged: nonNil(p.Unchanged)}
+		Updated: nonNil(p.Updated), Restarted: nonNil(p.Restarted), Unchanged: nonNil(p.Unchanged),
+		Deferred: nonNil(p.Deferred), Settings: nonNil(p.Settings), NeedsRestart: nonNil(p.NeedsRestart)}
 }
 
 func optionalTime(t time.Time) *time.Time {

@@ -65,6 +65,9 @@ var (
 		"Resident memory of the main process and its descendants at the last cycle.", []string{"service"}, nil)
 	descCheckOK = prometheus.NewDesc("tend_check_ok",
 		"1 when the latest result of the check passed, 0 when it failed.", []string{"service", "check"}, nil)
+	descCheckFailing = prometheus.NewDesc("tend_check_failing",
+		"1 from the check's failure alert until its recovery alert, which for a process check comes once the process stayed up for stable_after.",
+		[]string{"service", "check"}, nil)
 	descCheckDuration = prometheus.NewDesc("tend_check_duration_seconds",
 		"How long the latest run of the probe took.", []string{"service", "check"}, nil)
 	descQueue = prometheus.NewDesc("tend_alert_queue_depth",
@@ -77,7 +80,7 @@ var (
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descUp, descState, descRestarts, descLastRestart, descStart, descCPU, descMemory,
-		descCheckOK, descCheckDuration, descQueue, descDeliveryFailures,
+		descCheckOK, descCheckFailing, descCheckDuration, descQueue, descDeliveryFailures,
 	} {
 		ch <- d
 	}
@@ -133,6 +136,7 @@ func collectService(ch chan<- prometheus.Metric, st supervisor.ServiceStatus) {
 		}
 		seen[check.Name] = true
 		gauge(descCheckOK, boolValue(check.OK), st.Name, check.Name)
+		gauge(descCheckFailing, boolValue(check.Failing), st.Name, check.Name)
 		if check.Duration > 0 {
 			gauge(descCheckDuration, check.Duration.Seconds(), st.Name, check.Name)
 		}

@@ -69,6 +69,8 @@ func TestMetrics(t *testing.T) {
 		{"tend_service_memory_bytes", map[string]string{"service": "redis"}, 600 << 20},
 		{"tend_check_ok", map[string]string{"service": "redis", "check": "tcp 127.0.0.1:6379"}, 1},
 		{"tend_check_ok", map[string]string{"service": "redis", "check": "cpu"}, 0},
+		{"tend_check_failing", map[string]string{"service": "redis", "check": "cpu"}, 1},
+		{"tend_check_failing", map[string]string{"service": "redis", "check": "tcp 127.0.0.1:6379"}, 0},
 		{"tend_check_duration_seconds", map[string]string{"service": "redis", "check": "tcp 127.0.0.1:6379"}, 0.003},
 		{"tend_alert_queue_depth", nil, 3},
 		{"tend_alert_delivery_failures_total", nil, 7},

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"tend/alert"
@@ -34,6 +35,7 @@ func newStatusPage() (*statusPage, error) {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"duration": formatDuration,
 		"bytes":    units.Bytes,
+		"join":     strings.Join,
 		"clock":    func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
