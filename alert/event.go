@@ -44,13 +44,17 @@ const (
 	// KindDaemonStarted and KindDaemonStopped: tend itself started or stopped.
 	KindDaemonStarted Kind = "tend_started"
 	KindDaemonStopped Kind = "tend_stopped"
+	// KindFlapping: a check changed between failing and passing too often, and its
+	// alerts wait until it settles; KindFlapEnded: it settled, in the state it names.
+	KindFlapping  Kind = "flapping"
+	KindFlapEnded Kind = "flap_ended"
 )
 
 // Kinds lists every event kind, in the order of the documentation.
 var Kinds = []Kind{
 	KindFailed, KindRecovered, KindReminder, KindRestarted, KindStartTimeout, KindStopTimeout,
 	KindWatchdog, KindRestartLimit, KindPIDChanged, KindActionFailed,
-	KindReloadRejected, KindDaemonStarted, KindDaemonStopped,
+	KindFlapping, KindFlapEnded, KindReloadRejected, KindDaemonStarted, KindDaemonStopped,
 }
 
 // Event is one thing an operator should hear about. It is stored in the queue as JSON

@@ -84,6 +84,10 @@ func summary(ev Event) string {
 		return clause(ev.Service, "PID changed", ev.Observed)
 	case KindReminder:
 		return clause(ev.Service, "still failing", withParens(ev.Check, ev.Observed))
+	case KindFlapping:
+		return clause(ev.Service, "flapping", withParens(ev.Check, ev.Observed))
+	case KindFlapEnded:
+		return clause(ev.Service, "stopped flapping", withParens(ev.Check, ev.Observed))
 	case KindStopTimeout:
 		return clause(ev.Service, "stop timed out, killed", ev.Observed)
 	case KindReloadRejected:

@@ -12,6 +12,8 @@ const (
 	DefaultDigestWindow = 5 * time.Second
 	DefaultMaxPerHour   = 30
 	DefaultQueueLimit   = 1000
+	DefaultFlapChanges  = 4
+	DefaultFlapWindow   = 15 * time.Minute
 )
 
 // Alerts contains the [alerts] settings of the main file: how events become messages.
@@ -35,6 +37,11 @@ type Alerts struct {
 	// DigestSubject and DigestBody replace those of a digest; nil unless the
 	// digest_subject or digest_body_file key sets them.
 	DigestSubject, DigestBody *template.Template
+	// FlapChanges is how many changes between failing and passing within FlapWindow
+	// make a check flap: one flapping alert, then none until it keeps one state for
+	// FlapWindow. Zero turns flap detection off.
+	FlapChanges int
+	FlapWindow  Duration
 	// Routes are the [[alerts.route]] entries.
 	Routes []AlertRoute
 }
@@ -45,6 +52,8 @@ func defaultAlerts() Alerts {
 		DigestWindow: Duration(DefaultDigestWindow),
 		MaxPerHour:   DefaultMaxPerHour,
 		QueueLimit:   DefaultQueueLimit,
+		FlapChanges:  DefaultFlapChanges,
+		FlapWindow:   Duration(DefaultFlapWindow),
 	}
 }
 
@@ -52,7 +61,7 @@ func defaultAlerts() Alerts {
 func (l *loader) decodeAlerts(t *table) Alerts {
 	a := defaultAlerts()
 	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file",
-		"digest_subject", "digest_body_file", "route")
+		"digest_subject", "digest_body_file", "flap_changes", "flap_window", "route")
 	var text string
 	if t.str("subject", &text) {
 		a.Subject = parseTemplate(t, "subject", text, alert.ParseTemplate)
@@ -70,6 +79,12 @@ func (l *loader) decodeAlerts(t *table) Alerts {
 	a.Routes = l.decodeRoutes(t, a.Reminder)
 	if t.integer("max_per_hour", &a.MaxPerHour) && a.MaxPerHour < 1 {
 		t.errorf("max_per_hour", "%d is too small: want 1 or more", a.MaxPerHour)
+	}
+	if t.integer("flap_changes", &a.FlapChanges) && (a.FlapChanges < 0 || a.FlapChanges == 1 || a.FlapChanges == 2) {
+		t.errorf("flap_changes", "%d: want 3 or more, or 0 to turn flap detection off", a.FlapChanges)
+	}
+	if t.text("flap_window", &a.FlapWindow, `"15m"`) && a.FlapWindow <= 0 {
+		t.errorf("flap_window", "%s: want a positive duration", a.FlapWindow)
 	}
 	if t.integer("queue_limit", &a.QueueLimit) && a.QueueLimit < 10 {
 		t.errorf("queue_limit", "%d is too small: want 10 or more", a.QueueLimit)

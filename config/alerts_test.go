@@ -21,7 +21,8 @@ queue_limit = 500
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	want := Alerts{Reminder: Duration(4 * time.Hour), MaxPerHour: 12, QueueLimit: 500}
+	want := Alerts{Reminder: Duration(4 * time.Hour), MaxPerHour: 12, QueueLimit: 500,
+		FlapChanges: DefaultFlapChanges, FlapWindow: Duration(DefaultFlapWindow)}
 	if !reflect.DeepEqual(cfg.Alerts, want) {
 		t.Errorf("Alerts = %+v, want %+v", cfg.Alerts, want)
 	}
@@ -42,7 +43,7 @@ digest = true
 		`tend.toml:4: alerts.reminder: 30s is too short: want at least 1m0s, or leave reminder out for none`,
 		`tend.toml:5: alerts.max_per_hour: 0 is too small: want 1 or more`,
 		`tend.toml:6: alerts.queue_limit: 5 is too small: want 10 or more`,
-		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour, queue_limit, subject, body_file, digest_subject, digest_body_file and route`,
+		`tend.toml:7: alerts.digest: unknown key: allowed keys are digest_window, reminder, max_per_hour, queue_limit, subject, body_file, digest_subject, digest_body_file, flap_changes, flap_window and route`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors\n\t%q\nwant\n\t%q", got, want)

@@ -135,7 +135,7 @@ authorization = "Bearer x"
 		`tend.toml:10: alerts.route 1 to: cannot be combined with a webhook: a route has one destination; add a second route`,
 		`tend.toml:15: alerts.route 2 webhook_url: not an http or https URL with a host`,
 		`tend.toml:16: alerts.route 2 format: unknown format "teams": want json, slack or alertmanager`,
-		`tend.toml:17: alerts.route 2 events: item 2: unknown event kind "exploded": want one of failed, recovered, reminder, restarted, start_timeout, stop_timeout, watchdog, restart_limit, pid_changed, action_failed, reload_rejected, tend_started, tend_stopped`,
+		`tend.toml:17: alerts.route 2 events: item 2: unknown event kind "exploded": want one of failed, recovered, reminder, restarted, start_timeout, stop_timeout, watchdog, restart_limit, pid_changed, action_failed, flapping, flap_ended, reload_rejected, tend_started, tend_stopped`,
 		`tend.toml:18: alerts.route 2 except_events: cannot be combined with events: list the kinds to send, or those not to send`,
 		`tend.toml:19: alerts.route 2 reminder: 10s is too short: want at least 1m0s, or "0s" for none`,
 		`tend.toml:22: alerts.route 3 name: duplicate route name "chat"`,

@@ -328,3 +328,46 @@ func TestFailureAlertSurvivesRestart(t *testing.T) {
 		t.Fatal("no recovery alert after the restart")
 	}
 }
+
+// A check that keeps changing between failing and passing sends its first alerts,
+// then one flapping alert and nothing more until it keeps one state for the window.
+func TestFlappingCheckHoldsAlerts(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "up")
+	svc := config.Service{Name: "flappy", Checks: []config.Check{{
+		Type: config.CheckProgram, Command: []string{"test", "-e", flag},
+		Timeout: config.Duration(time.Second), ForCycles: 1, Action: config.ActionAlert,
+	}}}
+	window := 1500 * time.Millisecond
+	cfg := &config.Config{Interval: config.Duration(50 * time.Millisecond), Hostname: "test",
+		Services: []config.Service{svc},
+		Alerts:   config.Alerts{FlapChanges: 4, FlapWindow: config.Duration(window)}}
+	h := startHarnessConfig(t, cfg, true)
+	ctx := testenv.Context(t, time.Minute)
+
+	// Eight changes, 150 ms apart: well within the window.
+	for i := range 8 {
+		if i%2 == 0 {
+			if err := os.WriteFile(flag, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.Remove(flag); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if !testenv.WaitFor(ctx, func() bool { return h.alerts.count(alert.KindFlapping) == 1 }) {
+		t.Fatal("no flapping alert")
+	}
+	// The flag is gone, so the check fails from now on and settles as failing.
+	if !testenv.WaitFor(ctx, func() bool { return h.alerts.count(alert.KindFlapEnded) == 1 }) {
+		t.Fatal("no alert when the check settled")
+	}
+	h.stop()
+	changes := h.alerts.count(alert.KindFailed) + h.alerts.count(alert.KindRecovered)
+	if changes != 3 {
+		t.Errorf("%d failure and recovery alerts, want the 3 before the check flapped", changes)
+	}
+	if ev, _ := h.alerts.find(alert.KindFlapEnded, ""); ev.Observed != "failing" {
+		t.Errorf("settled alert says %q, want failing", ev.Observed)
+	}
+}

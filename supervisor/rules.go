@@ -163,6 +163,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 			cs.recent = append(cs.recent[:0], cs.recent[len(cs.recent)-n:]...)
 		}
 	}
+	s.settleFlapping(svc, cs)
 	if ok {
 		cs.passes++
 		if cs.failing && cs.cfg.Type == config.CheckProcess && !svc.stable(time.Now()) {
@@ -173,12 +174,12 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		}
 		if cs.failing {
 			svc.log.Info("check recovered", "check", cs.name)
-			s.emit(svc, alert.Event{
-				Kind: alert.KindRecovered, Check: cs.name, Threshold: threshold(cs.cfg),
-				Message: fmt.Sprintf("%s of %s passes again", cs.name, svc.cfg.Name),
-			})
-		}
-		if cs.failing {
+			if !s.flaps(svc, cs) {
+				s.emit(svc, alert.Event{
+					Kind: alert.KindRecovered, Check: cs.name, Threshold: threshold(cs.cfg),
+					Message: fmt.Sprintf("%s of %s passes again", cs.name, svc.cfg.Name),
+				})
+			}
 			svc.changed = true
 		}
 		cs.fails, cs.failing = 0, false
@@ -203,10 +204,14 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	case !cs.failing:
 		cs.failing, cs.alerted, cs.failingSince = true, now, now
 		svc.changed = true
-		s.emit(svc, alert.Event{
-			Kind: alert.KindFailed, Check: cs.name, Observed: observed,
-			Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
-		})
+		if !s.flaps(svc, cs) {
+			s.emit(svc, alert.Event{
+				Kind: alert.KindFailed, Check: cs.name, Observed: observed,
+				Threshold: threshold(cs.cfg), Action: action.String(), Message: reason,
+			})
+		}
+	case cs.flapping:
+		// Its reminders wait until it settles, like its other alerts.
 	case s.cfg.ReminderPace() > 0 && now.Sub(cs.alerted) >= s.cfg.ReminderPace().D():
 		cs.alerted, svc.changed = now, true
 		s.emit(svc, alert.Event{
@@ -298,4 +303,54 @@ func (cs *checkState) failuresCounted() int {
 		}
 	}
 	return n
+}
+
+// flaps records a change of cs between failing and passing, and reports whether its
+// alert is held back because the check flaps: it changed flap_changes times within
+// flap_window. The first change that makes it flap sends one flapping alert instead.
+func (s *Supervisor) flaps(svc *service, cs *checkState) bool {
+	limit, window := s.cfg.Alerts.FlapChanges, s.cfg.Alerts.FlapWindow.D()
+	if limit <= 0 {
+		return false
+	}
+	now := time.Now()
+	cs.changes = append(cs.changes, now)
+	for len(cs.changes) > 0 && now.Sub(cs.changes[0]) > window {
+		cs.changes = cs.changes[1:]
+	}
+	if cs.flapping {
+		return true
+	}
+	if len(cs.changes) < limit {
+		return false
+	}
+	cs.flapping = true
+	svc.log.Warn("check flapping; its alerts wait until it settles", "check", cs.name,
+		"changes", len(cs.changes), "flap_window", s.cfg.Alerts.FlapWindow)
+	s.emit(svc, alert.Event{
+		Kind: alert.KindFlapping, Check: cs.name, Threshold: threshold(cs.cfg),
+		Observed: fmt.Sprintf("%d changes within %s", len(cs.changes), s.cfg.Alerts.FlapWindow),
+		Message: fmt.Sprintf("%s of %s changed between failing and passing %d times within %s; "+
+			"its alerts wait until it keeps one state for %s", cs.name, svc.cfg.Name, len(cs.changes),
+			s.cfg.Alerts.FlapWindow, s.cfg.Alerts.FlapWindow),
+	})
+	return true
+}
+
+// settleFlapping ends the flapping of cs once it kept one state for flap_window, and
+// sends one alert naming that state.
+func (s *Supervisor) settleFlapping(svc *service, cs *checkState) {
+	if !cs.flapping || len(cs.changes) == 0 || time.Since(cs.changes[len(cs.changes)-1]) < s.cfg.Alerts.FlapWindow.D() {
+		return
+	}
+	cs.flapping, cs.changes = false, nil
+	state := "failing"
+	if !cs.failing {
+		state = "passing"
+	}
+	svc.log.Info("check settled", "check", cs.name, "state", state)
+	s.emit(svc, alert.Event{
+		Kind: alert.KindFlapEnded, Check: cs.name, Threshold: threshold(cs.cfg), Observed: state,
+		Message: fmt.Sprintf("%s of %s stopped flapping and is %s", cs.name, svc.cfg.Name, state),
+	})
 }

@@ -146,6 +146,10 @@ type checkState struct {
 	lastGeneration uint64
 	// last is the latest result of the rule, for the status output.
 	last CheckStatus
+	// changes holds the times the rule changed between failing and passing within
+	// the flap window, and flapping is true while its alerts wait for it to settle.
+	changes  []time.Time
+	flapping bool
 }
 
 // reset clears the failures counted so far.
