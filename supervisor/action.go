@@ -69,6 +69,11 @@ type actionDone struct {
 	elapsed time.Duration
 	// killed is true when the stop of this action timed out and SIGKILL followed.
 	killed bool
+	// stopped is the owned process that the action stopped, nil when there was none;
+	// stoppedPID and stoppedUptime describe the external one it stopped.
+	stopped       *child
+	stoppedPID    int
+	stoppedUptime time.Duration
 }
 
 // requestAction runs an action for svc in its own goroutine, or queues it when another
@@ -123,10 +128,21 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 	if svc.logFile != nil {
 		t.output = svc.logFile
 	}
+	started := svc.started
 	s.workers.Go(func() {
-		start := time.Now()
+		start, old := time.Now(), t.child
 		d := t.perform(ctx, req)
 		d.svc, d.request, d.elapsed, d.killed = svc, req, time.Since(start), t.killed
+		switch {
+		case req.kind == actionStart:
+		case old != nil && old.exited():
+			d.stopped = old
+		case old == nil && t.pid != 0 && !t.cfg.Owned():
+			d.stoppedPID = t.pid
+			if !started.IsZero() {
+				d.stoppedUptime = start.Sub(started)
+			}
+		}
 		select {
 		case s.actions <- d:
 		case <-s.done:
@@ -180,6 +196,17 @@ func (s *Supervisor) handleAction(ctx context.Context, d actionDone) {
 	svc.busy = false
 	svc.generation++
 	svc.child, svc.pid, svc.startTicks = d.child, d.pid, d.ticks
+	if n := len(svc.history); d.request.kind == actionRestart && d.err == nil && n > 0 && svc.history[n-1].Exit == nil {
+		// The restart entry was made before the stop; this is how that process ended.
+		switch {
+		case d.stopped != nil:
+			exit := d.stopped.exit()
+			svc.history[n-1].Exit = &exit
+		case d.stoppedPID != 0:
+			svc.history[n-1].Exit = &Exit{PID: d.stoppedPID, Status: "stopped by tend", Code: -1,
+				Uptime: d.stoppedUptime}
+		}
+	}
 	if d.killed {
 		s.emit(svc, alert.Event{
 			Kind: alert.KindStopTimeout, Action: d.request.kind.String(),

@@ -184,12 +184,21 @@ func TestDependencyRestartAndWait(t *testing.T) {
 	if err := h.sup.Control(ctx, "db", CommandRestart, "test"); err != nil {
 		t.Fatalf("restart db: %v", err)
 	}
-	h.waitService(t, "db", "restart", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != dbPID })
+	dbSt := h.waitService(t, "db", "restart", func(s ServiceStatus) bool { return s.State == StateRunning && s.PID != dbPID })
+	if n := len(dbSt.History); n != 1 || dbSt.History[0].Exit == nil || dbSt.History[0].Exit.PID != dbPID ||
+		dbSt.History[0].Exit.Status != "stopped by tend" {
+		t.Errorf("db history %+v, want the operator's restart with PID %d stopped by tend", dbSt.History, dbPID)
+	}
+	if ev, ok := h.alerts.find(alert.KindRestarted, ""); !ok || ev.Service != "db" || !strings.Contains(ev.Message, "requested by test") {
+		t.Errorf("restarted event %+v, want one for db naming who asked", ev)
+	}
 	st := h.waitService(t, "web", "restart after db", func(s ServiceStatus) bool {
 		return s.State == StateRunning && s.PID != webPID && s.PID != 0
 	})
 	if n := len(st.History); n != 1 || !strings.Contains(st.History[0].Trigger, "dependency db restarted") {
 		t.Errorf("web history %+v, want one restart triggered by db", st.History)
+	} else if e := st.History[0].Exit; e == nil || e.PID != webPID || e.Signal != int(syscall.SIGTERM) {
+		t.Errorf("web restart exit %+v, want PID %d ended by SIGTERM", e, webPID)
 	}
 
 	if err := h.sup.Control(ctx, "db", CommandStop, "test"); err != nil {
