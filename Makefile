@@ -3,6 +3,8 @@
 #   make run    install what the quickstart needs, build tend and run it on
 #               examples/quickstart (Redis on 127.0.0.1:6379, mail to mailpit)
 #   make test   install what the tests need, then lint and run every test with -race
+#   make e2e    the whole-stack test alone: PostgreSQL, Redis, Sidekiq, Puma and Caddy
+#               under tend with the drop-ins of conf.d (make test runs it too)
 #   make install          install the binary, the systemd unit and /etc/tend (as root;
 #                         PREFIX=/usr/local, DESTDIR for a staging directory)
 #   make deb              build the Debian package bin/tend_VERSION_ARCH.deb with nfpm
@@ -36,7 +38,7 @@ DEB            := bin/tend_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: build run test test-deps lint bench install deb clean
+.PHONY: build run test e2e test-deps lint bench install deb clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tend
@@ -50,6 +52,9 @@ test-deps:
 
 test: test-deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+e2e: test-deps
+	$(GO) test -race -count=1 -timeout 20m ./e2e/
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
