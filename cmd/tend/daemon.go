@@ -165,6 +165,7 @@ func serve(log *slog.Logger, host string, sup *supervisor.Supervisor, notifier *
 	background.Go(func() { notifier.Run(alertCtx) })
 	background.Go(func() { _ = reaper.Run(alertCtx) })
 	defer func() {
+		drainAlerts(notifier, shutdownDrain)
 		stopAlerts()
 		background.Wait()
 	}()
@@ -246,4 +247,16 @@ func lockStateDir(dir string) (unlock func(), err error) {
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { _ = f.Close() }, nil
+}
+
+// shutdownDrain bounds how long a stopping tend waits for its last alerts, such as
+// tend_stopped, to be delivered. What is still queued then goes out at the next start.
+const shutdownDrain = 3 * time.Second
+
+// drainAlerts waits until the alert queues are empty or wait has passed.
+func drainAlerts(notifier *alert.Notifier, wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for notifier.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -24,6 +24,8 @@ daemon and configuration:
   alert test send a test alert through every alert route and report the result
   hash-password
              read a password on stdin and print its bcrypt hash for [[http.user]]
+  import monit FILE --output DIR
+             translate a Monit control file into tend.toml and conf.d drop-ins
   version    print the version
 
 client commands, sent to the daemon over its control socket:
@@ -71,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(args, stdout, stderr)
 	case "alert":
 		return cmdAlert(args, stdout, stderr)
+	case "import":
+		return cmdImport(args, stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(args, os.Stdin, stdout, stderr)
 	case "status":
