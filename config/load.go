@@ -48,6 +48,9 @@ type loader struct {
 	dependsOn []dependsKey
 	// mailTo is true when the [mail] table has a to key.
 	mailTo bool
+	// unread is true when a file could not be read or parsed, so that its services
+	// are unknown.
+	unread bool
 	// checkedDirs records the directories whose owner and mode were checked.
 	checkedDirs map[string]bool
 }
@@ -86,6 +89,7 @@ func (l *loader) open(name string) *table {
 	data, err := l.read(name)
 	if err != nil {
 		f.add(0, "", "cannot read: %s", describeReadError(err))
+		l.unread = true
 		return nil
 	}
 	l.checkPermissions(f)
@@ -93,6 +97,7 @@ func (l *loader) open(name string) *table {
 	var values map[string]any
 	if _, err := toml.Decode(string(data), &values); err != nil {
 		f.addSyntaxError(err)
+		l.unread = true
 		return nil
 	}
 	f.lines = indexLines(string(data))

@@ -420,7 +420,8 @@ func (l *loader) checkDependencies(services []Service) {
 			continue
 		}
 		for _, dep := range svc.DependsOn {
-			if _, ok := byName[dep]; !ok {
+			// A file that could not be parsed may declare it; its error is reported.
+			if _, ok := byName[dep]; !ok && !l.unread {
 				d.f.add(d.line, d.key, "unknown service %q", dep)
 			}
 		}

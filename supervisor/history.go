@@ -15,7 +15,7 @@ const historySize = 20
 // Exit describes how a process of a service ended.
 type Exit struct {
 	PID int `json:"pid"`
-	// Status is "exit status 1", "killed by signal 9 (killed)", or "unknown" for a
+	// Status is "exit status 1", "killed by signal 9 (killed)", or "exit status unknown" for a
 	// process that was not tend's child, whose exit status the kernel gives only to its
 	// parent.
 	Status string `json:"status"`

@@ -24,7 +24,7 @@ func (s *Supervisor) observeProcess(ctx context.Context, svc *service, snap *che
 	case reason != "" && svc.state == StateRunning:
 		if svc.child == nil && oldPID != 0 {
 			// Only a parent learns the exit status of a process.
-			svc.lastExit = &Exit{PID: oldPID, Status: "unknown", Code: -1, Uptime: time.Since(svc.started)}
+			svc.lastExit = &Exit{PID: oldPID, Status: "exit status unknown", Code: -1, Uptime: time.Since(svc.started)}
 		}
 		svc.started = time.Time{}
 		svc.setState(StateFailed, reason)

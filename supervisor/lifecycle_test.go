@@ -50,7 +50,7 @@ func TestExternalCrashNoticedAtOnce(t *testing.T) {
 		t.Fatalf("history %+v, want one restart", st.History)
 	}
 	exit := st.History[0].Exit
-	if exit == nil || exit.PID != first.PID || exit.Status != "unknown" {
+	if exit == nil || exit.PID != first.PID || exit.Status != "exit status unknown" {
 		t.Errorf("history exit %+v, want PID %d with unknown status", exit, first.PID)
 	}
 }

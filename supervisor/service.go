@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"tend/checks"
@@ -166,6 +167,7 @@ func newService(cfg config.Service, log *slog.Logger) *service {
 			needsProcess: c.Type.NeedsProcess(), host: c.Type.IsHost(),
 		})
 	}
+	uniqueNames(svc.checks)
 	return svc
 }
 
@@ -194,11 +196,71 @@ func checkName(c config.Check, probe checks.Probe) string {
 			name += " per core"
 		}
 		return name
+	case config.CheckHostCPU:
+		if c.Usage != config.CPUUsageTotal {
+			return "host_cpu " + c.Usage.String()
+		}
+	case config.CheckProgram:
+		return "program " + truncateName(strings.Join(c.Command, " "))
+	case config.CheckFile:
+		return fileCheckName(c)
 	}
 	if probe != nil {
 		return probe.String()
 	}
 	return c.Type.String()
+}
+
+// fileCheckName names a file check by its path and what it tests beyond existence,
+// such as "file /var/backups/db.dump (age, size)".
+func fileCheckName(c config.Check) string {
+	var tests []string
+	for _, t := range []struct {
+		set  bool
+		name string
+	}{
+		{c.MaxAge > 0, "age"}, {c.Limit != (config.Limit{}), "size"}, {c.Owner >= 0, "owner"},
+		{c.Group >= 0, "group"}, {c.HasMode, "mode"}, {c.Checksum, "checksum"}, {c.Pattern != nil, "pattern"},
+	} {
+		if t.set {
+			tests = append(tests, t.name)
+		}
+	}
+	if len(tests) == 0 {
+		return "file " + c.Path
+	}
+	return fmt.Sprintf("file %s (%s)", c.Path, strings.Join(tests, ", "))
+}
+
+// truncateName cuts a long name to 60 characters with an ellipsis.
+func truncateName(s string) string {
+	const limit = 40
+	if r := []rune(s); len(r) > limit {
+		return string(r[:limit-1]) + "…"
+	}
+	return s
+}
+
+// uniqueNames gives each check of a service a name of its own, so that the status, the
+// metrics and the state file tell them apart. Checks that would share a name get their
+// limit added, such as "host_memory > 85%", and a number when that is not enough.
+func uniqueNames(states []*checkState) {
+	count := map[string]int{}
+	for _, cs := range states {
+		count[cs.name]++
+	}
+	for _, cs := range states {
+		if count[cs.name] > 1 && cs.cfg.Limit.IsSet() {
+			cs.name += " " + cs.cfg.Limit.String()
+		}
+	}
+	seen := map[string]int{}
+	for _, cs := range states {
+		seen[cs.name]++
+		if n := seen[cs.name]; n > 1 {
+			cs.name = fmt.Sprintf("%s #%d", cs.name, n)
+		}
+	}
 }
 
 // threshold describes the limit of a check for alerts, such as "> 95% for 3 cycles".

@@ -96,7 +96,7 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 	}
 
 	svc.log.Warn("process exited", "pid", oldPID, "reason", reason)
-	svc.lastExit = &Exit{PID: oldPID, Status: "unknown", Code: -1}
+	svc.lastExit = &Exit{PID: oldPID, Status: "exit status unknown", Code: -1}
 	if !svc.started.IsZero() {
 		svc.lastExit.Uptime = time.Since(svc.started)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,9 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		"interval", cfg.Interval, "pid", os.Getpid())
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
+	}
+	if err := openStateDirForNotify(cfg, log); err != nil {
+		return err
 	}
 	unlock, err := lockStateDir(cfg.StateDir)
 	if err != nil {
@@ -259,4 +263,28 @@ func drainAlerts(notifier *alert.Notifier, wait time.Duration) {
 	for notifier.Pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// openStateDirForNotify lets every user search the state directory when a service
+// reports readiness through NOTIFY_SOCKET: its socket is in state_dir/notify, and a
+// service that runs as another user must reach it. Searching is not listing: the
+// state file, the lock and the alert queues keep their own owner-only modes.
+func openStateDirForNotify(cfg *config.Config, log *slog.Logger) error {
+	if !slices.ContainsFunc(cfg.Services, func(s config.Service) bool { return s.Notify }) {
+		return nil
+	}
+	info, err := os.Stat(cfg.StateDir)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	mode := info.Mode().Perm()
+	if mode&0o011 == 0o011 {
+		return nil
+	}
+	if err := os.Chmod(cfg.StateDir, mode|0o011); err != nil {
+		return fmt.Errorf("let services reach their notify sockets in %s: %w", cfg.StateDir, err)
+	}
+	log.Info("state directory made searchable for the notify sockets", "dir", cfg.StateDir,
+		"mode", fmt.Sprintf("%04o", mode|0o011))
+	return nil
 }

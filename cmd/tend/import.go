@@ -82,7 +82,7 @@ func printImportSummary(stdout, stderr io.Writer, res *monit.Result, dir string)
 	if len(res.Secrets) > 0 {
 		env := filepath.Join(dir, "secrets.env")
 		fmt.Fprintf(stderr, "warning: %s contains %d passwords from the monitrc (mode 0600); keep it owned by root, "+
-			"and load it into tend's environment with EnvironmentFile=%s in the systemd unit\n", env, len(res.Secrets), env)
+			"and install it as /etc/default/tend, which the shipped unit loads into tend's environment\n", env, len(res.Secrets))
 	}
 	fmt.Fprintf(stdout, "next: review the files, then run tend validate --config %s\n", filepath.Join(dir, "tend.toml"))
 }

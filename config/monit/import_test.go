@@ -201,6 +201,8 @@ func TestImportErrors(t *testing.T) {
 		{"empty-events.monitrc", "empty-events.monitrc:1: empty event list"},
 		{"self.monitrc", "self.monitrc:1: includes are nested more than 16 deep"},
 		{"missing.monitrc", "missing.monitrc: cannot read: no such file or directory"},
+		{"unknown-setting.monitrc", `unknown-setting.monitrc:2: unknown setting "frobnicate"`},
+		{"missing-include.monitrc", "missing-include.monitrc:2: include /nonexistent/tend-test/app.conf: no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -114,7 +114,12 @@ func expandIncludes(toks []token, path string, depth int) ([]token, []Note, erro
 			return nil, nil, errorAt(inc.pos, "invalid glob pattern %q: %v", toks[i].text, err)
 		}
 		slices.Sort(matches)
-		if len(matches) == 0 {
+		switch {
+		case len(matches) == 0 && !strings.ContainsAny(toks[i].text, "*?["):
+			// Monit rejects an include of a file that does not exist; a pattern may
+			// match nothing.
+			return nil, nil, errorAt(inc.pos, "include %s: no such file", toks[i].text)
+		case len(matches) == 0:
 			notes = append(notes, noteAt(inc.pos, "include %s matched no file", toks[i].text))
 		}
 		for _, m := range matches {

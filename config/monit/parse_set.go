@@ -5,8 +5,16 @@ package monit
 
 import (
 	"net"
+	"slices"
 	"strings"
 )
+
+// otherSettings are the set statements of Monit that tend has no counterpart of: the
+// import notes them and goes on.
+var otherSettings = []string{
+	"log", "logfile", "pidfile", "idfile", "statefile", "limits", "onreboot", "ssl", "init",
+	"fips", "expectbuffer", "terminal", "heartbeat", "mmonit",
+}
 
 // set reads one set statement; at is the set keyword.
 func (p *parser) set(at token) {
@@ -27,9 +35,12 @@ func (p *parser) set(at token) {
 	case t.is("mmonit"):
 		p.note(at.pos, "set mmonit is not translated: tend reports to no M/Monit server; scrape its /metrics with Prometheus instead")
 		p.skipToStatement()
-	case t.kind == tokWord:
+	case t.kind == tokWord && slices.Contains(otherSettings, strings.ToLower(t.text)):
 		p.note(at.pos, "set %s is not translated: tend has no such setting", strings.ToLower(t.text))
 		p.skipToStatement()
+	case t.kind == tokWord:
+		p.fail(t.pos, "unknown setting %q: Monit does not know it either; expected daemon, mailserver, "+
+			"alert, httpd, eventqueue or another set statement of the Monit manual", t.text)
 	default:
 		p.fail(t.pos, "unexpected %s: expected what to set, such as daemon, mailserver, alert or httpd", describe(t))
 	}

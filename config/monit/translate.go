@@ -153,8 +153,8 @@ func (tr *translator) mainFile() []byte {
 	d.comment(fmt.Sprintf("Translated from %s by tend import monit.\n"+
 		"IMPORT-NOTES.txt lists what was not translated.", tr.res.Source))
 	if len(tr.res.Secrets) > 0 {
-		d.comment("The *_env keys name variables of secrets.env: load that file into tend's\n" +
-			"environment, with EnvironmentFile= in the systemd unit.")
+		d.comment("The *_env keys name variables of secrets.env: install that file as\n" +
+			"/etc/default/tend (mode 0600), which the shipped unit loads into tend's environment.")
 	}
 	d.b.WriteString("\n" + body.b.String())
 	return d.bytes()
@@ -361,7 +361,8 @@ func (tr *translator) httpUser(d *tomlDoc, u httpUser) {
 	}
 	file := "http-" + envFileName(u.name) + ".hash"
 	var b strings.Builder
-	fmt.Fprintf(&b, "Monit user %s: tend accepts only bcrypt hashes. Make one and remove the #s:\n", u.name)
+	fmt.Fprintf(&b, "Monit user %s: tend accepts only bcrypt hashes. Make one in the directory of\n", u.name)
+	fmt.Fprintf(&b, "this file, which password_hash_file is relative to, and remove the #s:\n")
 	fmt.Fprintf(&b, "  tend hash-password > %s\n", file)
 	fmt.Fprintf(&b, "[[http.user]]\nname = %s\npassword_hash_file = %s\nrole = %s",
 		tomlString(u.name), tomlString(file), tomlString(role))

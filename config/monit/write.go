@@ -90,8 +90,8 @@ func (r *Result) NotesText() string {
 	}
 	if len(r.Secrets) > 0 {
 		b.WriteString("\nsecrets.env contains passwords from the monitrc. Keep it mode 0600, owned by root, and\n" +
-			"load it into tend's environment, with EnvironmentFile= in the systemd unit, or with\n" +
-			"set -a; . ./secrets.env; set +a before tend validate.\n")
+			"install it as /etc/default/tend, which the shipped unit loads into tend's environment;\n" +
+			"for tend validate by hand, run set -a; . ./secrets.env; set +a first.\n")
 	}
 	return b.String()
 }
