@@ -295,6 +295,11 @@ func (svc *service) identify(snap *checks.Snapshot) (reason string) {
 			return "process is not running"
 		}
 		if _, ok := snap.Alive(svc.child.pid, 0); !ok {
+			if !svc.child.adopted {
+				// A child that tend waits for: its exit reaches the loop from the
+				// goroutine that reaps it, which handles it once.
+				return ""
+			}
 			return fmt.Sprintf("PID %d is not running", svc.child.pid)
 		}
 		return ""

@@ -185,9 +185,12 @@ func TestClientControlVerbs(t *testing.T) {
 
 	// A stop by group holds redis until a start.
 	expectCode(t, 0, "stop", "-config", cfg, "cache")
-	waitState(t, cfg, "redis", 1)
-	out, _ = expectCode(t, 0, "summary", "-config", cfg)
-	if !strings.Contains(out, "redis   stopped (held by an operator, stop requested by "+by+")") {
+	// The stop runs after the command returns: redis is stopping, then stopped.
+	want := "redis   stopped (held by an operator, stop requested by " + by + ")"
+	if !testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
+		out, _, _ = runCLI(t, "summary", "-config", cfg)
+		return strings.Contains(out, want)
+	}) {
 		t.Errorf("tend summary after stop: redis not stopped and held:\n%s", out)
 	}
 	expectCode(t, 0, "start", "cache", "-config", cfg)
