@@ -3,6 +3,9 @@
 #   make run    install what the quickstart needs, build tend and run it on
 #               examples/quickstart (Redis on 127.0.0.1:6379, mail to mailpit)
 #   make test   install what the tests need, then lint and run every test with -race
+#   make bench  the Go benchmarks, then bench/cmd/harness: tend against Monit and
+#               supervisord at N = 10 to 1000 services (as root; about an hour; set
+#               BENCH_FLAGS=-quick for a smoke run); writes docs/benchmarks-compare.md
 #   make e2e    the whole-stack test alone: PostgreSQL, Redis, Sidekiq, Puma and Caddy
 #               under tend with the drop-ins of conf.d (make test runs it too)
 #   make install          install the binary, the systemd unit and /etc/tend (as root;
@@ -64,8 +67,10 @@ lint:
 		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	golangci-lint run ./...
 
+BENCH_FLAGS ?=
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./bench/cmd/harness $(BENCH_FLAGS)
 
 # The unit's paths follow PREFIX and SYSCONFDIR. An existing tend.toml is kept. The
 # tend group, whose members may use the control socket, is made only when installing
