@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ClockTicks is the unit of the time fields in /proc/PID/stat (USER_HZ). Linux fixes it
@@ -104,15 +106,28 @@ func ReadSnapshotWith(procDir string, opts SnapshotOptions) (*Snapshot, error) {
 		Processes: make(map[int]*Process, len(names)),
 		children:  make(map[int][]int, len(names)),
 	}
+	// The stat files are opened relative to the directory, with raw system calls into
+	// one buffer: an os.File per file cost a third of the cycle at 1000 services.
+	dirfd, err := unix.Open(procDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read process table: %w", err)
+	}
+	defer func() { _ = unix.Close(dirfd) }()
 	buf := make([]byte, 0, 4096)
+	path := make([]byte, 0, 32)
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
-		p, err := readStat(filepath.Join(procDir, name, "stat"), buf, s.PageSize)
+		path = append(append(path[:0], name...), "/stat"...)
+		data, err := readAt(dirfd, string(path), buf[:cap(buf)])
 		if err != nil {
 			continue // The process exited after readDirNames listed it.
+		}
+		p, err := parseStat(data, s.PageSize)
+		if err != nil {
+			continue
 		}
 		p.PID = pid
 		if opts.Cmdline && !p.KernelThread() {
@@ -302,38 +317,87 @@ func readStat(path string, buf []byte, pageSize int) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := parseStat(data, pageSize)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return p, nil
+}
 
+// readAt reads the file name, relative to the directory dirfd, into buf with one read,
+// which returns a whole file of /proc that fits.
+func readAt(dirfd int, name string, buf []byte) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	n, err := unix.Read(fd, buf)
+	_ = unix.Close(fd)
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// statFields lists the fields of /proc/PID/stat that parseStat keeps, by their number
+// in proc(5), in order.
+var statFields = [...]int{3, 4, 5, 9, 14, 15, 20, 22, 24}
+
+// parseStat parses the content of /proc/PID/stat without allocating beyond the Process.
+func parseStat(data []byte, pageSize int) (*Process, error) {
 	end := bytes.LastIndexByte(data, ')')
 	if end < 0 || end+2 >= len(data) {
 		return nil, errStatFormat
 	}
-	fields := bytes.Fields(data[end+2:])
-	// fields[0] is field 3 of proc(5): state. Field n of proc(5) is fields[n-3].
-	if len(fields) < 22 {
-		return nil, errStatFormat
-	}
-
-	p := &Process{State: fields[0][0]}
-	var perr error
-	num := func(n int) uint64 {
-		v, err := strconv.ParseUint(string(fields[n-3]), 10, 64)
-		if err != nil {
-			perr = err
+	var values [len(statFields)]uint64
+	var state byte
+	field, next := 3, 0
+	rest := data[end+2:]
+	for next < len(statFields) {
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 {
+			return nil, errStatFormat
 		}
-		return v
+		token := rest
+		if i := bytes.IndexByte(rest, ' '); i >= 0 {
+			token, rest = rest[:i], rest[i:]
+		} else {
+			rest = nil
+		}
+		if field == statFields[next] {
+			if field == 3 {
+				state = token[0]
+			} else {
+				v, ok := parseUint(bytes.TrimRight(token, "\n"))
+				if !ok {
+					return nil, errStatFormat
+				}
+				values[next] = v
+			}
+			next++
+		}
+		field++
 	}
-	p.PPID = int(num(4))
-	p.PGID = int(num(5))
-	p.Flags = num(9)
-	p.CPUTicks = num(14) + num(15)
-	p.Threads = int(num(20))
-	p.StartTicks = num(22)
-	p.RSS = num(24) * uint64(pageSize)
+	return &Process{
+		State: state, PPID: int(values[1]), PGID: int(values[2]), Flags: values[3],
+		CPUTicks: values[4] + values[5], Threads: int(values[6]), StartTicks: values[7],
+		RSS: values[8] * uint64(pageSize),
+	}, nil
+}
 
-	if perr != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, perr)
+// parseUint parses a decimal number of /proc.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
 	}
-	return p, nil
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }
 
 func readFileInto(path string, buf []byte) ([]byte, error) {

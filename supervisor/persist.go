@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -76,6 +77,28 @@ func (s *Supervisor) loadState() map[string]savedService {
 	return st.Services
 }
 
+// stateWriteGap is the shortest time between two writes of the state file. Starting or
+// adopting hundreds of services changes a service at almost every turn of the loop,
+// and a write with its fsyncs at each turn made that take seconds. A process started
+// within the gap before a crash of tend is still found by its marker.
+const stateWriteGap = 200 * time.Millisecond
+
+// saveStateSoon writes the state file when a service's state changed, at once when the
+// last write is stateWriteGap old, otherwise when it will be.
+func (s *Supervisor) saveStateSoon() {
+	if s.saveTimer != nil || !slices.ContainsFunc(s.services, func(svc *service) bool { return svc.changed }) {
+		return
+	}
+	if wait := stateWriteGap - time.Since(s.lastSave); wait > 0 {
+		s.saveTimer = s.after(wait, func(context.Context) {
+			s.saveTimer = nil
+			s.saveState()
+		})
+		return
+	}
+	s.saveState()
+}
+
 // saveState writes the state file when a service's state changed since the last write.
 func (s *Supervisor) saveState() {
 	if s.cfg.StateDir == "" {
@@ -89,6 +112,7 @@ func (s *Supervisor) saveState() {
 	if !changed {
 		return
 	}
+	s.lastSave = time.Now()
 	st := savedState{Version: stateVersion, Services: make(map[string]savedService, len(s.services))}
 	for _, svc := range s.services {
 		saved := savedService{
@@ -144,7 +168,14 @@ func (s *Supervisor) restoreState(saved map[string]savedService) {
 // leaders are extra instances, returned so the caller stops them.
 func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *checks.Process, extra []int) {
 	var leaders []*checks.Process
-	for _, pid := range markedProcesses(s.opts.ProcDir, s.cfg.StateDir, svc.cfg.Name) {
+	marked := s.ownedMarks[svc.cfg.Name]
+	if s.ownedMarks == nil {
+		marked = markedProcesses(s.opts.ProcDir, s.cfg.StateDir, svc.cfg.Name)
+	}
+	for _, pid := range marked {
+		if pid == os.Getpid() {
+			continue
+		}
 		p, ok := snap.Alive(pid, 0)
 		if ok && p.PGID == p.PID {
 			leaders = append(leaders, p)

@@ -131,6 +131,13 @@ func (t *actionTarget) startChild() (*child, error) {
 		c.startTicks = p.StartTicks
 	}
 	go func() {
+		// cmd.Wait blocks an OS thread in waitid until the child exits, one thread per
+		// owned service. Waiting first for the pidfd parks only this goroutine on the
+		// netpoller; Wait then returns at once.
+		if w, err := procwatch.Watch(pid, c.startTicks); err == nil {
+			<-w.Done()
+			_ = w.Close()
+		}
 		c.waitErr = cmd.Wait()
 		c.state = cmd.ProcessState
 		if t.reaper != nil {
@@ -188,6 +195,8 @@ func (t *actionTarget) childEnvironment() ([]string, *syscall.Credential, error)
 func stopChild(procDir, stateDir string, cfg config.Service, c *child) error {
 	if !c.exited() {
 		procwatch.KillTree(procDir, c.pid, unix.Signal(cfg.StopSignal.Signal()))
+		// A stopped process acts on the stop signal only once it continues.
+		procwatch.KillTree(procDir, c.pid, unix.SIGCONT)
 		select {
 		case <-c.done:
 		case <-time.After(cfg.StopTimeout.D()):
@@ -293,6 +302,9 @@ func (t *actionTarget) stopExternal() error {
 		if err := syscall.Kill(t.pid, t.cfg.StopSignal.Signal()); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("send %s to PID %d: %w", t.cfg.StopSignal, t.pid, err)
 		}
+		// A stopped process, such as a hung one stopped by SIGSTOP, acts on the stop
+		// signal only once it continues.
+		_ = syscall.Kill(t.pid, syscall.SIGCONT)
 	}
 
 	// The wait for the exit gets its own stop timeout, after the stop program's.

@@ -110,6 +110,13 @@ type Supervisor struct {
 	done chan struct{}
 	// workers counts probe and action goroutines, so that Run waits for them.
 	workers sync.WaitGroup
+	// ownedMarks maps each service name to the PIDs marked as its processes while Run
+	// adopts the services at start-up; nil otherwise.
+	ownedMarks map[string][]int
+	// lastSave is when the state file was last written, and saveTimer the timer of a
+	// write that waits for stateWriteGap; nil when none waits.
+	lastSave  time.Time
+	saveTimer *time.Timer
 	// stopOnExit is set by StopOwnedOnExit.
 	stopOnExit atomic.Bool
 }
@@ -179,9 +186,14 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 	// stopOrder lists dependents first, so starting walks it backwards.
 	order := stopOrder(s.services, s.byName)
 	slices.Reverse(order)
+	if s.cfg.StateDir != "" && slices.ContainsFunc(s.services, func(svc *service) bool { return svc.cfg.Owned() }) {
+		// One pass over the environments finds the processes of every owned service.
+		s.ownedMarks = procwatch.MarkedBy(s.opts.ProcDir, markerService, markerStateDir, s.cfg.StateDir)
+	}
 	for _, svc := range order {
 		s.adoptOrStart(ctx, svc, snap)
 	}
+	s.ownedMarks = nil
 
 	ticker := time.NewTicker(s.cfg.Interval.D())
 	defer ticker.Stop()
@@ -221,7 +233,7 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 		case f := <-s.calls:
 			f(ctx)
 		}
-		s.saveState()
+		s.saveStateSoon()
 	}
 }
 
@@ -338,6 +350,10 @@ func (s *Supervisor) shutdown() {
 	s.log.Info("shutting down", "stop_owned_services", stop)
 	close(s.done)
 	s.workers.Wait()
+	if s.saveTimer != nil {
+		s.saveTimer.Stop() // The writes below replace it.
+		s.saveTimer = nil
+	}
 	defer s.closeServiceFiles()
 	for _, svc := range s.services {
 		svc.cancelDelay()

