@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,30 +66,12 @@ func mustWrite(t *testing.T, path, content string) {
 	}
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startTend runs `tend run` on cfg and waits for its ready log line. When the test
 // ends it sends SIGINT, which stops the owned services, and prints tend's output
 // if the test failed.
-func startTend(t *testing.T, cfg string) *syncBuffer {
+func startTend(t *testing.T, cfg string) *testenv.SyncBuffer {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command(tendBinary, "run", "--config", cfg, "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -7,30 +7,12 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"tend/internal/testenv"
 )
 
 // tendBinary is the tend binary that TestMain builds for the tests.
 var tendBinary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tend-e2e-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	tendBinary = filepath.Join(dir, "tend")
-	build := exec.Command("go", "build", "-o", tendBinary, "../cmd/tend")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build tend:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.RunWithTend(m, "../cmd/tend", &tendBinary) }

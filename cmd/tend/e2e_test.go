@@ -6,13 +6,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,46 +21,12 @@ import (
 
 var tendBinary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tend-e2e-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	tendBinary = filepath.Join(dir, "tend")
-	build := exec.Command("go", "build", "-o", tendBinary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build tend:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.RunWithTend(m, ".", &tendBinary) }
 
 // tendProcess is a tend process under test.
 type tendProcess struct {
 	cmd *exec.Cmd
-	out *syncBuffer
-}
-
-// syncBuffer collects a process's output for assertions while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	out *testenv.SyncBuffer
 }
 
 // writeConfig writes tend.toml with a 1 s cycle and mail to mp, plus the drop-in
@@ -107,7 +71,7 @@ func mustWrite(t *testing.T, path, content string) {
 // startTend runs `tend run` on cfg until the test ends, then stops it with SIGINT, which stops the owned services.
 func startTend(t *testing.T, cfg string) *tendProcess {
 	t.Helper()
-	d := &tendProcess{out: &syncBuffer{}}
+	d := &tendProcess{out: &testenv.SyncBuffer{}}
 	d.cmd = exec.Command(tendBinary, "run", "--config", cfg, "--log-level", "debug")
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {

@@ -84,7 +84,7 @@ name = "sleeper"
 command = ["sleep", "600"]
 `)
 	listener := listenNotify(t)
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command(tendBinary, "run", "--config", cfg)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+listener.path, "WATCHDOG_USEC=300000")
 	cmd.Stdout, cmd.Stderr = out, out
