@@ -68,6 +68,9 @@ func (d *delivery) loop(ctx context.Context) {
 		for i, q := range batch {
 			times[i] = q.ev.Time
 		}
+		if d.c.n.flushing.Load() {
+			d.batcher.window = 0 // tend is stopping: what waits for the digest goes now.
+		}
 		n, wait := d.batcher.plan(times, d.c.n.now())
 		if n == 0 {
 			if wait > d.batcher.window && !d.capLogged {
@@ -75,7 +78,11 @@ func (d *delivery) loop(ctx context.Context) {
 				d.c.log.Warn("hourly alert cap reached, holding alerts", "max_per_hour", d.batcher.maxPerHour,
 					"pending", len(batch), "next_message_in", wait.Round(time.Second))
 			}
-			sleep(ctx, wait)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			case <-d.c.n.flush:
+			}
 			d.names = nil // List again: more events may have come meanwhile.
 			continue
 		}

@@ -111,3 +111,19 @@ func TestQueueLimitReported(t *testing.T) {
 		t.Errorf("body should list svc03 to svc12, the newest ten:\n%s", body)
 	}
 }
+
+// Flush sends at once what waits for the digest window, as tend does when it stops.
+func TestFlushSendsWithoutWindow(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	n, _ := newFoldingNotifier(t, mp, Options{DigestWindow: time.Hour})
+	runNotifier(t, n)
+	if err := n.Send(serviceEvent(1)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := len(mp.Messages(t)); got != 0 {
+		t.Fatalf("%d messages before Flush, want none within the hour's window", got)
+	}
+	n.Flush()
+	waitFor(t, testContext(t), "the message after Flush", func() bool { return len(mp.Messages(t)) == 1 })
+}

@@ -35,6 +35,20 @@ type Notifier struct {
 	runCtx context.Context
 
 	running atomic.Bool
+	// flushing is set by Flush, which also closes flush, so that no event waits for
+	// the digest window any longer.
+	flushing  atomic.Bool
+	flush     chan struct{}
+	flushOnce sync.Once
+}
+
+// Flush makes delivery send at once what waits for the digest window, and every event
+// queued from then on, as a stopping daemon needs. The hourly cap still applies.
+func (n *Notifier) Flush() {
+	n.flushOnce.Do(func() {
+		n.flushing.Store(true)
+		close(n.flush)
+	})
 }
 
 // New opens a queue per route under opts.StateDir, creating its directories, and
@@ -48,7 +62,7 @@ func New(opts Options) (*Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
-	n := &Notifier{opts: opts, log: opts.Logger, now: time.Now, ids: ids}
+	n := &Notifier{opts: opts, log: opts.Logger, now: time.Now, ids: ids, flush: make(chan struct{})}
 	if n.channels, err = n.openChannels(opts); err != nil {
 		return nil, err
 	}

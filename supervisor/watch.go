@@ -101,7 +101,10 @@ func (s *Supervisor) externalExited(ctx context.Context, svc *service, w *procwa
 		svc.lastExit.Uptime = time.Since(svc.started)
 	}
 	svc.started = time.Time{}
-	s.processFailed(ctx, svc, fmt.Sprintf("PID %d exited; %s", oldPID, reason))
+	if !strings.Contains(reason, fmt.Sprintf("PID %d ", oldPID)) {
+		reason = fmt.Sprintf("PID %d exited; %s", oldPID, reason)
+	}
+	s.processFailed(ctx, svc, reason)
 }
 
 // readExe returns the program that pid runs, without the " (deleted)" that the kernel

@@ -268,8 +268,10 @@ func lockStateDir(dir string) (unlock func(), err error) {
 // tend_stopped, to be delivered. What is still queued then goes out at the next start.
 const shutdownDrain = 3 * time.Second
 
-// drainAlerts waits until the alert queues are empty or wait has passed.
+// drainAlerts sends what waits for the digest window and waits until the alert queues
+// are empty or wait has passed.
 func drainAlerts(notifier *alert.Notifier, wait time.Duration) {
+	notifier.Flush()
 	deadline := time.Now().Add(wait)
 	for notifier.Pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
