@@ -61,9 +61,16 @@ func (s *Supervisor) after(d time.Duration, f func(ctx context.Context)) *time.T
 	})
 }
 
-// stable reports whether the current process of svc has run for StableAfter.
-func (svc *service) stable(now time.Time) bool {
-	return !svc.started.IsZero() && now.Sub(svc.started) >= svc.cfg.StableAfter.D()
+// processRecovery is the longest a restarted process must stay up before its process
+// check recovers; a shorter stable_after is used instead. A crash loop is faster than
+// that, while a crash minutes after the last one is a new incident that is alerted.
+var processRecovery = time.Minute
+
+// upLongEnough reports whether the current process of svc has stayed up long enough
+// for its process check to recover: stable_after, at most processRecovery.
+func (svc *service) upLongEnough(now time.Time) bool {
+	need := min(svc.cfg.StableAfter.D(), processRecovery)
+	return !svc.started.IsZero() && now.Sub(svc.started) >= need
 }
 
 // resetStreakIfStable clears the count of restarts in a row once the last process of

@@ -297,6 +297,34 @@ func TestRecoveryAfterStableAfter(t *testing.T) {
 	}
 }
 
+// A stable_after longer than processRecovery does not hold the recovery back, so a
+// crash after the process stayed up that long is alerted as a new incident.
+func TestCrashAfterRecoveryAlertedAgain(t *testing.T) {
+	saved := processRecovery
+	processRecovery = 300 * time.Millisecond
+	t.Cleanup(func() { processRecovery = saved })
+	svc := ownedService("worker", "sleep", "1000")
+	svc.StableAfter = config.Duration(time.Hour)
+	h := startHarness(t, 50*time.Millisecond, svc)
+	ctx := testenv.Context(t, time.Minute)
+	pid := h.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.PID != 0 }).PID
+	for crash := 1; crash <= 2; crash++ {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		old := pid
+		pid = h.waitService(t, "worker", "restart", func(s ServiceStatus) bool {
+			return s.State == StateRunning && s.PID != old && s.PID != 0
+		}).PID
+		if !testenv.WaitFor(ctx, func() bool { return h.alerts.count(alert.KindRecovered) == crash }) {
+			t.Fatalf("crash %d: no recovery after the process stayed up", crash)
+		}
+	}
+	if n := h.alerts.count(alert.KindFailed); n != 2 {
+		t.Errorf("%d failure alerts for two crashes apart, want 2", n)
+	}
+}
+
 // A failure alerted before tend restarted is not alerted again by the next run, whose
 // recovery alert closes it.
 func TestFailureAlertSurvivesRestart(t *testing.T) {

@@ -166,9 +166,9 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	s.settleFlapping(svc, cs)
 	if ok {
 		cs.passes++
-		if cs.failing && cs.cfg.Type == config.CheckProcess && !svc.stable(time.Now()) {
+		if cs.failing && cs.cfg.Type == config.CheckProcess && !svc.upLongEnough(time.Now()) {
 			// A restarted process may be a crash loop between two exits: its recovery
-			// is announced once it stayed up for stable_after.
+			// is announced once it stayed up for a while.
 			cs.fails = 0
 			return
 		}

@@ -66,7 +66,7 @@ var (
 	descCheckOK = prometheus.NewDesc("tend_check_ok",
 		"1 when the latest result of the check passed, 0 when it failed.", []string{"service", "check"}, nil)
 	descCheckFailing = prometheus.NewDesc("tend_check_failing",
-		"1 from the check's failure alert until its recovery alert, which for a process check comes once the process stayed up for stable_after.",
+		"1 from the check's failure alert until its recovery alert, which for a process check comes once the process stayed up for a minute or stable_after, whichever is shorter.",
 		[]string{"service", "check"}, nil)
 	descCheckDuration = prometheus.NewDesc("tend_check_duration_seconds",
 		"How long the latest run of the probe took.", []string{"service", "check"}, nil)
