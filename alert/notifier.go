@@ -161,17 +161,17 @@ func (n *Notifier) Send(ev Event) error {
 		return fmt.Errorf("alert: %w", err)
 	}
 	var errs []error
-	taken := 0
+	matched := 0
 	for _, c := range n.routeChannels() {
 		if !c.accepts(ev) {
 			continue
 		}
-		taken++
+		matched++
 		if err := c.enqueue(ev); err != nil {
 			errs = append(errs, fmt.Errorf("alert: route %q: %w", c.route.Name, err))
 		}
 	}
-	if taken == 0 {
+	if matched == 0 {
 		n.log.Debug("alert passed by no route", "service", ev.Service, "kind", ev.Kind,
 			"check", ev.Check, "message", ev.Message)
 	}

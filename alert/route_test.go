@@ -19,7 +19,7 @@ import (
 )
 
 // hookServer is a webhook endpoint on loopback that records each request body and
-// answers with the next status of its script, then 200.
+// replies with the next status of its script, then 200.
 type hookServer struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -189,7 +189,7 @@ func TestRouteDownHoldsNoOther(t *testing.T) {
 }
 
 // A webhook's 5xx and 429 replies are retried; a 4xx reply moves the message to the
-// dead letters once, and the next message delivered says so.
+// dead letters once, and the next message delivered reports it.
 func TestWebhookRetryAndDeadLetter(t *testing.T) {
 	hook := startHookServer(t, http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusOK,
 		http.StatusBadRequest)

@@ -32,8 +32,8 @@ func (l *loader) checkPermissions(f *fileDecoder) {
 	}
 	f.checkPath(f.name, "")
 	dirs := []string{filepath.Dir(f.name)}
-	// A file reached through a symbolic link is as safe as the directory that holds
-	// its target: whoever may write there may replace it.
+	// A file reached through a symbolic link is as safe as the directory that
+	// contains its target, because a user who may write there may replace it.
 	if target, err := filepath.EvalSymlinks(f.name); err == nil {
 		dirs = append(dirs, filepath.Dir(target))
 	}

@@ -40,7 +40,7 @@ type child struct {
 	state      *os.ProcessState
 	waitErr    error
 	// killed is set by the goroutine that stops the child when the stop timeout
-	// passed and SIGKILL followed; the loop reads it once that action reported back.
+	// passed and SIGKILL followed. The loop reads it after that action reported back.
 	killed bool
 }
 

@@ -41,7 +41,7 @@ type ServiceStatus struct {
 type CheckStatus struct {
 	// Name names the check as logs and alerts do, such as "tcp 127.0.0.1:6379".
 	Name string
-	// Action is what the rule does when it fails.
+	// Action is the rule's action when it fails.
 	Action string
 	// Known is false until the rule was evaluated once; the fields below are zero then.
 	Known bool

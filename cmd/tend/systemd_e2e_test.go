@@ -126,7 +126,7 @@ command = ["sleep", "600"]
 	}
 }
 
-// The watchdog is pinged only while the supervisor's loop answers.
+// The watchdog is pinged only while the supervisor's loop replies to status requests.
 func TestWatchdogOnlyWhileLoopAnswers(t *testing.T) {
 	listener := listenNotify(t)
 	t.Setenv("NOTIFY_SOCKET", listener.path)
@@ -142,7 +142,7 @@ func TestWatchdogOnlyWhileLoopAnswers(t *testing.T) {
 	defer cancel()
 	go runWatchdog(ctx, slog.New(slog.DiscardHandler), sup)
 
-	// The loop does not run yet, so no status request is answered.
+	// The loop does not run yet, so no status request gets a reply.
 	time.Sleep(500 * time.Millisecond)
 	if n := listener.count("WATCHDOG=1"); n != 0 {
 		t.Fatalf("%d watchdog pings while the loop did not run, want none", n)

@@ -10,7 +10,7 @@ import (
 	"tend/supervisor"
 )
 
-// Backend is what the API reads and drives: the running daemon.
+// Backend is the running daemon, which the API reads and drives.
 type Backend interface {
 	// Status returns every service's state in configuration order.
 	Status(ctx context.Context) ([]supervisor.ServiceStatus, error)
@@ -41,7 +41,7 @@ type Daemon struct {
 	NeedsRestart []string
 }
 
-// Role is what a caller may do.
+// Role is the set of requests a caller may make.
 type Role int
 
 // Roles, from least to most allowed.
