@@ -188,7 +188,7 @@ func TestRouteDownHoldsNoOther(t *testing.T) {
 	}
 }
 
-// A webhook's 5xx and 429 replies are retried; a 4xx reply moves the message to the
+// A webhook's 5xx and 429 replies are retried. A 4xx reply moves the message to the
 // dead letters once, and the next message delivered reports it.
 func TestWebhookRetryAndDeadLetter(t *testing.T) {
 	hook := startHookServer(t, http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusOK,

@@ -85,9 +85,9 @@ func renderDigest(events []Event, notes []string, m *MailOptions, now time.Time)
 	return applyTemplates(subj, text, m.DigestSubjectTemplate, m.DigestBodyTemplate, data)
 }
 
-// applyTemplates runs the subject and body templates that are not nil on data, and
-// keeps the default of one that fails, with the error at the end of the body, so that
-// the alert still goes out.
+// applyTemplates runs the subject and body templates that are not nil on data. When a
+// template fails, its part keeps the default and the body ends with the error, so the
+// alert still goes out.
 func applyTemplates(subj, text string, subjTmpl, bodyTmpl *template.Template, data any) (string, string) {
 	var failures []string
 	if subjTmpl != nil {

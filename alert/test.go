@@ -42,6 +42,7 @@ func SendTest(ctx context.Context, opts Options, ev Event) ([]TestResult, error)
 	if len(routes) == 0 {
 		return nil, errors.New("no [mail] table and no alert routes in the configuration: alerts are only logged")
 	}
+
 	ids, err := newIDSource()
 	if err != nil {
 		return nil, err
@@ -53,6 +54,7 @@ func SendTest(ctx context.Context, opts Options, ev Event) ([]TestResult, error)
 	if ev.Time.IsZero() {
 		ev.Time = now
 	}
+
 	results := make([]TestResult, 0, len(routes))
 	for _, r := range routes {
 		t := newTransport(r, opts.Mail)

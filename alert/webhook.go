@@ -42,11 +42,13 @@ func (w *webhook) deliverBatch(ctx context.Context, events []Event, notes []stri
 	if err != nil {
 		return sent{}, &DeliveryError{ID: id, Permanent: true, Err: errors.New("build request: invalid URL")}
 	}
+
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tend")
 	for k, v := range w.opts.Headers {
 		req.Header.Set(k, v)
 	}
+
 	server := w.opts.String()
 	resp, err := w.client.Do(req)
 	if err != nil {
@@ -57,6 +59,7 @@ func (w *webhook) deliverBatch(ctx context.Context, events []Event, notes []stri
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return sent{server: server}, nil
 	}
+
 	de := &DeliveryError{ID: id, Code: resp.StatusCode,
 		Err: fmt.Errorf("%s replied %s: %s", server, resp.Status, oneLine(strings.TrimSpace(string(reply))))}
 	switch c := resp.StatusCode; {

@@ -62,6 +62,7 @@ func (l *loader) decodeAlerts(t *table) Alerts {
 	a := defaultAlerts()
 	t.rejectUnknown("digest_window", "reminder", "max_per_hour", "queue_limit", "subject", "body_file",
 		"digest_subject", "digest_body_file", "flap_changes", "flap_window", "route")
+
 	var text string
 	if t.str("subject", &text) {
 		a.Subject = parseTemplate(t, "subject", text, alert.ParseTemplate)
@@ -71,20 +72,22 @@ func (l *loader) decodeAlerts(t *table) Alerts {
 		a.DigestSubject = parseTemplate(t, "digest_subject", text, alert.ParseDigestTemplate)
 	}
 	a.DigestBody = l.templateFile(t, "digest_body_file", alert.ParseDigestTemplate)
+
 	t.text("digest_window", &a.DigestWindow, `"5s"`)
 	t.text("reminder", &a.Reminder, `"4h"`)
 	if a.Reminder > 0 && a.Reminder.D() < minReminder {
 		t.errorf("reminder", "%s is too short: want at least %s, or leave reminder out for none", a.Reminder, Duration(minReminder))
 	}
 	a.Routes = l.decodeRoutes(t, a.Reminder)
+
 	if t.integer("max_per_hour", &a.MaxPerHour) && a.MaxPerHour < 1 {
 		t.errorf("max_per_hour", "%d is too small: want 1 or more", a.MaxPerHour)
 	}
 	if t.integer("flap_changes", &a.FlapChanges) && (a.FlapChanges < 0 || a.FlapChanges == 1 || a.FlapChanges == 2) {
-		t.errorf("flap_changes", "%d: want 3 or more, or 0 to turn flap detection off", a.FlapChanges)
+		t.errorf("flap_changes", "invalid value %d: want 3 or more, or 0 to turn flap detection off", a.FlapChanges)
 	}
 	if t.text("flap_window", &a.FlapWindow, `"15m"`) && a.FlapWindow <= 0 {
-		t.errorf("flap_window", "%s: want a positive duration", a.FlapWindow)
+		t.errorf("flap_window", "invalid value %s: want a positive duration", a.FlapWindow)
 	}
 	if t.integer("queue_limit", &a.QueueLimit) && a.QueueLimit < 10 {
 		t.errorf("queue_limit", "%d is too small: want 10 or more", a.QueueLimit)

@@ -267,11 +267,19 @@ func (c *Config) AlertRoutes() []AlertRoute {
 // zero when none sends reminders. The supervisor sends reminders at this pace, and
 // each route passes those that its own interval allows.
 func (c *Config) ReminderPace() Duration {
+	// The supervisor asks at every cycle in which a check fails, so this walks the
+	// routes in place instead of building the list AlertRoutes returns.
 	pace := c.Alerts.Reminder
-	for _, r := range c.AlertRoutes() {
-		if r.Reminder > 0 && (pace == 0 || r.Reminder < pace) {
-			pace = r.Reminder
+	shorter := func(routes []AlertRoute) {
+		for _, r := range routes {
+			if r.Reminder > 0 && (pace == 0 || r.Reminder < pace) {
+				pace = r.Reminder
+			}
 		}
+	}
+	shorter(c.Alerts.Routes)
+	for _, s := range c.Services {
+		shorter(s.Alerts)
 	}
 	return pace
 }

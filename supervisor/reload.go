@@ -102,7 +102,7 @@ type serviceChange struct {
 // are logged as warnings.
 //
 // The request goes to Run's goroutine. Reload returns ctx's error when ctx ends before
-// Run replies, and ErrNotRunning after Run returned.
+// Run takes the request, and ErrNotRunning after Run returned.
 func (s *Supervisor) Reload(ctx context.Context, cfg *config.Config, dryRun bool) (ReloadPlan, error) {
 	if cfg == nil {
 		return ReloadPlan{}, errors.New("reload: configuration is nil")
@@ -115,12 +115,10 @@ func (s *Supervisor) Reload(ctx context.Context, cfg *config.Config, dryRun bool
 	case <-ctx.Done():
 		return ReloadPlan{}, ctx.Err()
 	}
-	select {
-	case r := <-req.reply:
-		return r.plan, r.err
-	case <-ctx.Done():
-		return ReloadPlan{}, ctx.Err()
-	}
+	// Once the loop took the request it applies it within that turn and replies, so
+	// the caller learns the outcome even when ctx ends meanwhile.
+	r := <-req.reply
+	return r.plan, r.err
 }
 
 // handleReload plans a reload on the loop and applies it unless it is a dry run.

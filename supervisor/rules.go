@@ -200,6 +200,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 	}
 	action := cs.cfg.Action
 	now := time.Now()
+	pace := s.cfg.ReminderPace()
 	switch {
 	case !cs.failing:
 		cs.failing, cs.alerted, cs.failingSince = true, now, now
@@ -212,7 +213,7 @@ func (s *Supervisor) record(ctx context.Context, svc *service, cs *checkState, o
 		}
 	case cs.flapping:
 		// Its reminders wait until it settles, like its other alerts.
-	case s.cfg.ReminderPace() > 0 && now.Sub(cs.alerted) >= s.cfg.ReminderPace().D():
+	case pace.D() > 0 && now.Sub(cs.alerted) >= pace.D():
 		cs.alerted, svc.changed = now, true
 		s.emit(svc, alert.Event{
 			Kind: alert.KindReminder, Check: cs.name, Observed: observed,

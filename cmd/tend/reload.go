@@ -74,8 +74,8 @@ func (r *reloader) Reload(ctx context.Context, dryRun bool, by string) (supervis
 	cfg, err := r.load()
 	var plan supervisor.ReloadPlan
 	// The alert pipeline takes its new settings first, because it can still reject
-	// them. The supervisor's part fails only when its loop does not take the request,
-	// and then the alert settings in force are restored below.
+	// them. The supervisor's part fails only when its loop does not take the request
+	// before ctx ends, and then the alert settings in force are restored below.
 	updater, updates := r.alerter.(alertUpdater)
 	updates = updates && err == nil && !dryRun && alertsChanged(r.current, cfg)
 	if updates {
