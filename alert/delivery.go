@@ -284,9 +284,11 @@ func (d *delivery) isNewFailure(err error) bool {
 
 // reject moves a message that can never be delivered to the dead letters and logs it.
 func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
-	d.c.addPending(-1)
-	d.c.updateCounts(func(c *channelCounts) { c.Dead++ })
 	path, err := d.c.queue.bury(name)
+	// Uncounted only now, so that a reader who sees nothing pending finds the file
+	// in the dead letters.
+	d.c.updateCounts(func(c *channelCounts) { c.Dead++ })
+	d.c.addPending(-1)
 	if err != nil {
 		d.stuck[name] = true
 		d.c.log.Error("alert rejected, moving it to dead letters failed", "service", ev.Service,
@@ -301,8 +303,9 @@ func (d *delivery) reject(name string, ev Event, de *DeliveryError) {
 
 // finish removes a file whose event was delivered or logged.
 func (d *delivery) finish(name string) {
-	d.c.addPending(-1)
-	if err := d.c.queue.remove(name); err != nil {
+	err := d.c.queue.remove(name)
+	d.c.addPending(-1) // After the removal, as reject does.
+	if err != nil {
 		// NOTE: the file stays in the outbox, so the next daemon run delivers it again.
 		// The Message-ID is the same, so the recipient can recognise the duplicate.
 		d.stuck[name] = true
