@@ -1,11 +1,13 @@
 package checks
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +35,70 @@ func TestReadSnapshotSelf(t *testing.T) {
 	}
 	if started := s.StartTime(p); time.Since(started) > time.Hour || started.After(time.Now()) {
 		t.Errorf("StartTime = %v, not within the last hour", started)
+	}
+}
+
+// TestListPIDs compares the getdents listing with os.ReadDir of /proc. Processes come
+// and go between the two reads, so it checks that every numeric name that exists in
+// both reads is in the listing, and that the listing holds nothing but PIDs.
+func TestListPIDs(t *testing.T) {
+	before, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirfd, err := syscall.Open("/proc", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Close(dirfd) }()
+	// A small buffer makes listPIDs call getdents many times.
+	pids, err := listPIDs(dirfd, make([]byte, 256))
+	if err != nil {
+		t.Fatalf("listPIDs: %v", err)
+	}
+	listed := make(map[int]bool, len(pids))
+	for _, pid := range pids {
+		if listed[pid] {
+			t.Errorf("PID %d listed twice", pid)
+		}
+		listed[pid] = true
+	}
+	if !listed[os.Getpid()] {
+		t.Errorf("own PID %d not listed", os.Getpid())
+	}
+	for _, e := range before {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("/proc", e.Name())); err == nil && !listed[pid] {
+			t.Errorf("PID %d in /proc but not listed", pid)
+		}
+	}
+}
+
+func TestAppendDirentPIDs(t *testing.T) {
+	record := func(name string) []byte {
+		reclen := (19 + len(name) + 1 + 7) &^ 7
+		b := make([]byte, reclen)
+		binary.NativeEndian.PutUint16(b[16:18], uint16(reclen))
+		copy(b[19:], name)
+		return b
+	}
+	var data []byte
+	for _, name := range []string{".", "..", "1", "self", "thread-self", "4194304", "sys", "17", "99999999999"} {
+		data = append(data, record(name)...)
+	}
+	got := appendDirentPIDs(nil, data)
+	want := []int{1, 4194304, 17}
+	if !slices.Equal(got, want) {
+		t.Errorf("PIDs = %v, want %v", got, want)
+	}
+	// A record whose length runs past the data ends the parse instead of reading beyond.
+	broken := record("23")
+	binary.NativeEndian.PutUint16(broken[16:18], 200)
+	if got := appendDirentPIDs(nil, append(record("5"), broken...)); !slices.Equal(got, []int{5}) {
+		t.Errorf("PIDs of a truncated listing = %v, want [5]", got)
 	}
 }
 

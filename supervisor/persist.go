@@ -209,23 +209,21 @@ func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *chec
 // status stays unknown. Its output pipe is opened again through /proc, when the
 // process still writes to a pipe, so that its output reaches the log again.
 func (s *Supervisor) adoptChild(svc *service, p *checks.Process, snap *checks.Snapshot) (*child, error) {
-	w, err := procwatch.Watch(p.PID, p.StartTicks)
-	if err != nil {
-		return nil, err
-	}
 	c := &child{pid: p.PID, startTicks: p.StartTicks, started: snap.StartTime(p), done: make(chan struct{}), adopted: true}
 	exits, done := s.exits, s.done
-	go func() {
-		// The wait goes on after Run's loop ends, because a stop at shutdown waits for
-		// c.done as it does for a child's.
-		<-w.Done()
+	// The watch goes on after Run's loop ends, because a stop at shutdown waits for
+	// c.done as it does for a child's.
+	_, err := procwatch.WatchFunc(p.PID, p.StartTicks, func(w *procwatch.Watcher) {
 		_ = w.Close()
 		close(c.done)
 		select {
 		case exits <- childExit{svc: svc, child: c}:
 		case <-done:
 		}
-	}()
+	})
+	if err != nil {
+		return nil, err
+	}
 	s.reopenOutput(svc, c)
 	return c, nil
 }

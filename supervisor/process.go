@@ -130,14 +130,7 @@ func (t *actionTarget) startChild() (*child, error) {
 	if p, err := checks.ReadProcess(t.procDir, pid); err == nil {
 		c.startTicks = p.StartTicks
 	}
-	go func() {
-		// cmd.Wait blocks an OS thread in waitid until the child exits, one thread per
-		// owned service. Waiting first for the pidfd parks only this goroutine on the
-		// netpoller; Wait then returns at once.
-		if w, err := procwatch.Watch(pid, c.startTicks); err == nil {
-			<-w.Done()
-			_ = w.Close()
-		}
+	reap := func() {
 		c.waitErr = cmd.Wait()
 		c.state = cmd.ProcessState
 		if t.reaper != nil {
@@ -148,7 +141,16 @@ func (t *actionTarget) startChild() (*child, error) {
 		case t.exits <- childExit{svc: t.svc, child: c}:
 		case <-t.done:
 		}
-	}()
+	}
+	// cmd.Wait blocks an OS thread in waitid until the child exits, one thread per
+	// owned service. The pidfd costs no thread and no goroutine until the exit, and
+	// Wait then returns at once. Without pidfds, Wait blocks a thread after all.
+	if _, err := procwatch.WatchFunc(pid, c.startTicks, func(w *procwatch.Watcher) {
+		_ = w.Close()
+		reap()
+	}); err != nil {
+		go reap()
+	}
 	return c, nil
 }
 

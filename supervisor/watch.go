@@ -30,7 +30,12 @@ func (s *Supervisor) watchExternal(svc *service) {
 		svc.watcher = nil
 	}
 	svc.exe = readExe(s.opts.ProcDir, svc.pid)
-	w, err := procwatch.Watch(svc.pid, svc.startTicks)
+	w, err := procwatch.WatchFunc(svc.pid, svc.startTicks, func(w *procwatch.Watcher) {
+		select {
+		case s.calls <- func(ctx context.Context) { s.externalExited(ctx, svc, w) }:
+		case <-s.done:
+		}
+	})
 	if err != nil {
 		if !errors.Is(err, procwatch.ErrUnsupported) {
 			svc.log.Debug("watch process", "pid", svc.pid, "err", err)
@@ -38,17 +43,6 @@ func (s *Supervisor) watchExternal(svc *service) {
 		return // The process is gone already, or pidfd is missing: the cycle notices.
 	}
 	svc.watcher = w
-	go func() {
-		select {
-		case <-w.Done():
-		case <-s.done:
-			return
-		}
-		select {
-		case s.calls <- func(ctx context.Context) { s.externalExited(ctx, svc, w) }:
-		case <-s.done:
-		}
-	}()
 }
 
 // externalExited handles the exit of an external service's main process. A graceful

@@ -35,20 +35,21 @@ var ErrPIDReused = errors.New("PID reused by another process")
 // procDir is the proc file system that Watch reads start times from.
 const procDir = "/proc"
 
-// Watcher waits for the exit of one process through a pidfd. Watch starts the goroutine
-// that waits, Close stops it. Every method is safe for concurrent use.
+// Watcher waits for the exit of one process through a pidfd. Every method is safe for
+// concurrent use.
 type Watcher struct {
-	pid  int
-	file *os.File
-	conn syscall.RawConn
-	// done is closed by the waiting goroutine when the process exits.
+	pid    int
+	id     uint64
+	onExit func(*Watcher)
+	// done is closed by the poller when the process exits.
 	done chan struct{}
-	// waited is closed when the waiting goroutine returns.
-	waited chan struct{}
-	// closing is closed when Close starts.
-	closing   chan struct{}
-	closeOnce sync.Once
-	closeErr  error
+
+	// mu orders Signal and Close against each other and against the exit, so that a
+	// closed pidfd is never used and onExit never starts after Close.
+	mu       sync.Mutex
+	fd       int
+	closed   bool
+	closeErr error
 }
 
 // Watch opens a pidfd for pid and starts waiting for the process to exit. When
@@ -60,7 +61,20 @@ type Watcher struct {
 // or when it exited and was reaped before its start time could be checked. It returns
 // an error that matches ErrUnsupported when the kernel lacks pidfds. A process that has
 // already exited but not been reaped (a zombie) is watched, and Done is closed at once.
+//
+// A Watcher costs a pidfd and no goroutine: one goroutine waits for every watched
+// process, so tend can watch thousands of them.
 func Watch(pid int, startTicks uint64) (*Watcher, error) {
+	return WatchFunc(pid, startTicks, nil)
+}
+
+// WatchFunc is Watch with a function that runs once, in a goroutine of its own, when
+// the process exits, after Done is closed. It does not run when Close comes first.
+func WatchFunc(pid int, startTicks uint64, onExit func(*Watcher)) (*Watcher, error) {
+	p, err := sharedPoller()
+	if err != nil {
+		return nil, fmt.Errorf("watch process %d: %w", pid, err)
+	}
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		return nil, fmt.Errorf("watch process %d: open pidfd: %w", pid, classify(err))
@@ -69,35 +83,11 @@ func Watch(pid int, startTicks uint64) (*Watcher, error) {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("watch process %d: %w", pid, err)
 	}
-
-	// os.NewFile adds a non-blocking descriptor to the netpoller, so waiting for the
-	// pidfd to become readable parks a goroutine instead of a thread.
-	if err := unix.SetNonblock(fd, true); err != nil {
+	w := &Watcher{pid: pid, fd: fd, onExit: onExit, done: make(chan struct{})}
+	if err := p.add(w); err != nil {
 		_ = unix.Close(fd)
-		return nil, fmt.Errorf("watch process %d: set pidfd non-blocking: %w", pid, err)
-	}
-	file := os.NewFile(uintptr(fd), fmt.Sprintf("pidfd:%d", pid))
-	// In package os, SetReadDeadline fails only for a descriptor that os.NewFile
-	// could not add to the netpoller.
-	if err := file.SetReadDeadline(time.Time{}); err != nil {
-		_ = file.Close()
-		return nil, fmt.Errorf("watch process %d: poll pidfd: %w: %w", pid, ErrUnsupported, err)
-	}
-	conn, err := file.SyscallConn()
-	if err != nil {
-		_ = file.Close()
 		return nil, fmt.Errorf("watch process %d: %w", pid, err)
 	}
-
-	w := &Watcher{
-		pid:     pid,
-		file:    file,
-		conn:    conn,
-		done:    make(chan struct{}),
-		waited:  make(chan struct{}),
-		closing: make(chan struct{}),
-	}
-	go w.wait()
 	return w, nil
 }
 
@@ -135,30 +125,6 @@ func classify(err error) error {
 	}
 }
 
-// wait parks on the netpoller until the pidfd is readable, which the kernel reports
-// once every thread of the process has exited. Read returns an error only when Close
-// closed the file, and then done stays open.
-func (w *Watcher) wait() {
-	defer close(w.waited)
-	err := w.conn.Read(func(fd uintptr) bool { return exited(int(fd)) })
-	if err == nil {
-		close(w.done)
-	}
-}
-
-// exited polls the pidfd without blocking. POLLIN means the process has exited;
-// POLLHUP, reported by newer kernels, means it has also been reaped.
-func exited(fd int) bool {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, 0)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return err == nil && n > 0 && fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0
-	}
-}
-
 // PID returns the PID of the watched process.
 func (w *Watcher) PID() int { return w.pid }
 
@@ -172,38 +138,163 @@ func (w *Watcher) Done() <-chan struct{} { return w.done }
 // os.ErrProcessDone when the process has exited and been reaped, and an error that
 // matches os.ErrClosed after Close. A zombie accepts the signal and ignores it.
 func (w *Watcher) Signal(sig unix.Signal) error {
-	var sendErr error
-	err := w.conn.Control(func(fd uintptr) {
-		sendErr = unix.PidfdSendSignal(int(fd), sig, nil, 0)
-	})
-	switch {
-	case err != nil && w.closed():
+	w.mu.Lock()
+	var err error
+	if w.closed {
 		err = os.ErrClosed
-	case err == nil:
-		err = classify(sendErr)
+	} else {
+		err = classify(unix.PidfdSendSignal(w.fd, sig, nil, 0))
 	}
+	w.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("send %s to process %d: %w", unix.SignalName(sig), w.pid, err)
 	}
 	return nil
 }
 
-// Close stops the waiting goroutine, waits until it has returned, and closes the
-// pidfd. It may be called more than once and returns the error of the first call.
+// Close stops watching and closes the pidfd. It may be called more than once and
+// returns the error of the first call. Close does not close Done.
 func (w *Watcher) Close() error {
-	w.closeOnce.Do(func() {
-		close(w.closing)
-		w.closeErr = w.file.Close()
-	})
-	<-w.waited
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return w.closeErr
+	}
+	w.closed = true
+	shared.remove(w)
+	w.closeErr = unix.Close(w.fd)
+	w.fd = -1
 	return w.closeErr
 }
 
-func (w *Watcher) closed() bool {
-	select {
-	case <-w.closing:
-		return true
-	default:
-		return false
+// exit closes done and starts onExit, unless Close came first.
+func (w *Watcher) exit() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
 	}
+	close(w.done)
+	if w.onExit != nil {
+		go w.onExit(w)
+	}
+}
+
+// poller waits for the pidfds of every Watcher on one epoll instance. The epoll
+// descriptor is itself on Go's netpoller, so a single goroutine parks for all watched
+// processes and no thread blocks. Each pidfd is registered one-shot: it reports the
+// exit once and stays quiet until Close removes it.
+type poller struct {
+	epfd int
+	// file keeps the epoll descriptor open and on the netpoller.
+	file *os.File
+	conn syscall.RawConn
+
+	mu       sync.Mutex
+	next     uint64
+	watching map[uint64]*Watcher
+}
+
+var (
+	shared     *poller
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// sharedPoller returns the process's poller, started at the first call.
+func sharedPoller() (*poller, error) {
+	sharedOnce.Do(func() { shared, sharedErr = startPoller() })
+	return shared, sharedErr
+}
+
+func startPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("create epoll instance: %w", err)
+	}
+	// os.NewFile adds a non-blocking descriptor to the netpoller, so waiting for the
+	// epoll instance to become readable parks a goroutine instead of a thread.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("set epoll instance non-blocking: %w", err)
+	}
+	file := os.NewFile(uintptr(epfd), "epoll:pidfd")
+	// In package os, SetReadDeadline fails only for a descriptor that os.NewFile
+	// could not add to the netpoller.
+	if err := file.SetReadDeadline(time.Time{}); err != nil {
+		_ = file.Close()
+		return nil, fmt.Errorf("poll epoll instance: %w: %w", ErrUnsupported, err)
+	}
+	conn, err := file.SyscallConn()
+	if err != nil {
+		_ = file.Close()
+		return nil, err
+	}
+	p := &poller{epfd: epfd, file: file, conn: conn, watching: make(map[uint64]*Watcher)}
+	go p.run()
+	return p, nil
+}
+
+// add registers the pidfd of w. A pidfd that is readable already, a zombie's, is
+// reported at once.
+func (p *poller) add(w *Watcher) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.next++
+	w.id = p.next
+	p.watching[w.id] = w
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(uint32(w.id)), Pad: int32(uint32(w.id >> 32))}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, w.fd, &ev); err != nil {
+		delete(p.watching, w.id)
+		return fmt.Errorf("poll pidfd: %w: %w", ErrUnsupported, err)
+	}
+	return nil
+}
+
+// remove unregisters the pidfd of w before Close closes it.
+func (p *poller) remove(w *Watcher) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.watching, w.id)
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, w.fd, nil)
+}
+
+// take returns the Watcher of an event and removes it from the map, because a one-shot
+// pidfd reports once.
+func (p *poller) take(ev unix.EpollEvent) *Watcher {
+	id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.watching[id]
+	delete(p.watching, id)
+	return w
+}
+
+// run waits for exits for as long as the process lives. The netpoller watches the
+// epoll descriptor edge-triggered, so each wake-up drains every ready event before
+// parking again.
+func (p *poller) run() {
+	events := make([]unix.EpollEvent, 64)
+	drain := func(fd uintptr) bool {
+		for {
+			n, err := unix.EpollWait(int(fd), events, 0)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return false
+			}
+			for _, ev := range events[:n] {
+				if w := p.take(ev); w != nil {
+					w.exit()
+				}
+			}
+			if n < len(events) {
+				return false // Drained: park until the next exit.
+			}
+		}
+	}
+	// drain never reports done, so Read returns only if the descriptor were closed,
+	// which nothing does.
+	_ = p.conn.Read(drain)
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -139,10 +140,13 @@ func TestWatchZombie(t *testing.T) {
 }
 
 func TestWatchClose(t *testing.T) {
+	ctx := testContext(t)
 	h := startRole(t, nil, "sleep")
-	w, err := Watch(h.pid, 0)
+	h.expectReady(t)
+	ran := make(chan struct{}, 1)
+	w, err := WatchFunc(h.pid, 0, func(*Watcher) { ran <- struct{}{} })
 	if err != nil {
-		t.Fatalf("Watch(%d): %v", h.pid, err)
+		t.Fatalf("WatchFunc(%d): %v", h.pid, err)
 	}
 	if err := w.Close(); err != nil {
 		t.Errorf("Close: %v", err)
@@ -150,14 +154,108 @@ func TestWatchClose(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	select {
-	case <-w.waited:
-	default:
-		t.Error("waiting goroutine still running after Close")
+
+	// A second watcher on the same process proves the exit was seen; the first,
+	// closed, must neither close Done nor run its function.
+	other, err := Watch(h.pid, 0)
+	if err != nil {
+		t.Fatalf("Watch(%d): %v", h.pid, err)
 	}
+	defer func() { _ = other.Close() }()
+	if err := unix.Kill(h.pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(ctx, t, other)
 	select {
 	case <-w.Done():
-		t.Error("Done closed by Close while the process runs")
-	default:
+		t.Error("Done closed after Close")
+	case <-ran:
+		t.Error("function ran after Close")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestWatchFuncRunsOnce(t *testing.T) {
+	ctx := testContext(t)
+	h := startRole(t, nil, "sleep")
+	h.expectReady(t)
+	ran := make(chan *Watcher, 2)
+	w, err := WatchFunc(h.pid, startTicks(t, h.pid), func(w *Watcher) {
+		select {
+		case <-w.Done():
+		default:
+			t.Error("function ran before Done was closed")
+		}
+		ran <- w
+	})
+	if err != nil {
+		t.Fatalf("WatchFunc(%d): %v", h.pid, err)
+	}
+	defer func() { _ = w.Close() }()
+	if err := unix.Kill(h.pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ran:
+		if got != w {
+			t.Errorf("function got watcher of %d, want %d", got.PID(), w.PID())
+		}
+	case <-ctx.Done():
+		t.Fatal("function did not run after the exit")
+	}
+	select {
+	case <-ran:
+		t.Error("function ran twice")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestWatchMany watches more processes than one wait returns events for, and kills
+// them in an order unlike the order of Watch: each Done must close for its own
+// process only.
+func TestWatchMany(t *testing.T) {
+	ctx := testContext(t)
+	const count = 80
+	cmds := make([]*exec.Cmd, count)
+	watchers := make([]*Watcher, count)
+	for i := range cmds {
+		cmd := exec.Command("sleep", "120")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		cmds[i] = cmd
+		w, err := Watch(cmd.Process.Pid, 0)
+		if err != nil {
+			t.Fatalf("Watch(%d): %v", cmd.Process.Pid, err)
+		}
+		t.Cleanup(func() { _ = w.Close() })
+		watchers[i] = w
+	}
+
+	// Kill the odd ones, then check that exactly those are done.
+	for i := 1; i < count; i += 2 {
+		if err := cmds[i].Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i < count; i += 2 {
+		waitDone(ctx, t, watchers[i])
+	}
+	for i := 0; i < count; i += 2 {
+		select {
+		case <-watchers[i].Done():
+			t.Errorf("Done of running process %d closed", watchers[i].PID())
+		default:
+		}
+	}
+	// Then all the others at once.
+	for i := 0; i < count; i += 2 {
+		if err := cmds[i].Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < count; i += 2 {
+		waitDone(ctx, t, watchers[i])
 	}
 }
