@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -166,6 +167,7 @@ func serve(log *slog.Logger, host string, sup *supervisor.Supervisor, notifier *
 		select {
 		case sig := <-signals:
 			log.Info("signal received", "signal", sig)
+			writeHeapProfile(log)
 			if sig == syscall.SIGINT {
 				stopOwned.Store(true)
 				sup.StopOwnedOnExit()
@@ -300,6 +302,27 @@ func openStateDirForNotify(cfg *config.Config, log *slog.Logger) error {
 	log.Info("state directory made searchable for the notify sockets", "dir", cfg.StateDir,
 		"mode", fmt.Sprintf("%04o", mode|0o011))
 	return nil
+}
+
+// writeHeapProfile writes a profile of the live heap, after a garbage collection, to
+// the file that TEND_MEMPROFILE names, for go tool pprof. tend calls it on SIGTERM or
+// SIGINT, before it shuts anything down.
+func writeHeapProfile(log *slog.Logger) {
+	path := os.Getenv("TEND_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		runtime.GC()
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		log.Warn("heap profile not written", "err", err)
+	}
 }
 
 // startCPUProfile writes a CPU profile of the daemon to the file that TEND_CPUPROFILE
