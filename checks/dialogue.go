@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -77,9 +78,9 @@ func (p DialogueProbe) String() string {
 }
 
 // dialogueExpect reads from s into buf until expect matches it and returns the bytes
-// after the match, or a reason for failing.
+// after the match, or a reason for failing. buf grows as the reply does, from a size
+// that fits the short replies most dialogues expect.
 func dialogueExpect(s *netSession, buf []byte, expect *regexp.Regexp) ([]byte, string) {
-	chunk := make([]byte, 4096)
 	for {
 		if loc := expect.FindIndex(buf); loc != nil {
 			return buf[loc[1]:], ""
@@ -89,8 +90,11 @@ func dialogueExpect(s *netSession, buf []byte, expect *regexp.Regexp) ([]byte, s
 				len(buf), s.address, expect, netExcerpt(buf))
 		}
 
-		n, err := s.r.Read(chunk[:min(len(chunk), dialogueMaxRead-len(buf))])
-		buf = append(buf, chunk[:n]...)
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(cap(buf), 256), dialogueMaxRead-len(buf)))
+		}
+		n, err := s.r.Read(buf[len(buf):min(cap(buf), dialogueMaxRead)])
+		buf = buf[:len(buf)+n]
 		if err != nil && n == 0 {
 			reason := s.reason(netReceive, err)
 			if len(buf) == 0 {

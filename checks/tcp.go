@@ -151,7 +151,8 @@ func netOpen(ctx context.Context, start time.Time, network, address string, tlsC
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	s := &netSession{ctx: ctx, start: start, address: address, conn: conn, stop: stop}
-	s.r = bufio.NewReaderSize(conn, 4096)
+	// Replies that a probe reads are short, and the readers loop over longer lines.
+	s.r = bufio.NewReaderSize(conn, 1024)
 	return s, ""
 }
 
