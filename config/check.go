@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"slices"
 )
 
 // Check is one rule: a test, how long it must fail, and the action to take.
@@ -173,9 +172,12 @@ func kindOf(svc *table) serviceKind {
 // adds the implicit process check first when a service with a process has none.
 func (l *loader) decodeServiceChecks(svc *table, s *Service) []Check {
 	kind := kindOf(svc)
-	var checks []Check
+	entries := svc.entries("check", "[[service.check]]")
+	// A Check is half a kilobyte, and a service keeps its slice for as long as it is
+	// configured: room for the implicit check is made once, without spare capacity.
+	checks := make([]Check, 1, len(entries)+1)
 	processCheck := 0
-	for i, t := range svc.entries("check", "[[service.check]]") {
+	for i, t := range entries {
 		t.prefix = svc.prefix + fmt.Sprintf("check %d ", i+1)
 		c := l.decodeCheck(t, kind)
 		if c.Type == CheckProcess {
@@ -189,7 +191,10 @@ func (l *loader) decodeServiceChecks(svc *table, s *Service) []Check {
 		checks = append(checks, c)
 	}
 	if processCheck > 0 || !kind.hasProcess {
-		return checks
+		if len(checks) == 1 {
+			return nil
+		}
+		return checks[1:]
 	}
 
 	implicit := newCheck(s.Pos)
@@ -198,7 +203,8 @@ func (l *loader) decodeServiceChecks(svc *table, s *Service) []Check {
 	if !kind.canStart {
 		implicit.Action = ActionAlert
 	}
-	return slices.Insert(checks, 0, implicit)
+	checks[0] = implicit
+	return checks
 }
 
 // newCheck returns a check declared at pos with the defaults of the common keys.

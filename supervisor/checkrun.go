@@ -62,7 +62,7 @@ func newProbe(c config.Check) checks.Probe {
 }
 
 // probeTimeout bounds one run of a check's probe with all its attempts.
-func probeTimeout(c config.Check) time.Duration {
+func probeTimeout(c *config.Check) time.Duration {
 	timeout := c.Timeout.D()
 	if timeout <= 0 {
 		timeout = config.DefaultProbeTimeout
@@ -116,7 +116,7 @@ func fileMode(mode uint32) os.FileMode {
 // resourceFigure returns the figure of a process-scoped check of svc from the usage
 // of the cycle's snapshot, in the unit of the check's limit, and how to show it. ok is false when the figure is not known in
 // this cycle, such as CPU on the first cycle of a process.
-func (s *Supervisor) resourceFigure(svc *service, c config.Check) (value float64, shown string, ok bool) {
+func (s *Supervisor) resourceFigure(svc *service, c *config.Check) (value float64, shown string, ok bool) {
 	u := svc.usage
 	switch c.Type {
 	case config.CheckCPU, config.CheckTotalCPU:
@@ -175,7 +175,7 @@ func (s *Supervisor) fdFigure(svc *service, limit config.Limit) (float64, string
 }
 
 // hostFigure returns the figure of a host check from this cycle's host reading.
-func (s *Supervisor) hostFigure(c config.Check) (float64, string, bool) {
+func (s *Supervisor) hostFigure(c *config.Check) (float64, string, bool) {
 	h := s.host
 	if !s.hostKnown {
 		return 0, "", false

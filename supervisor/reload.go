@@ -248,9 +248,7 @@ func (s *Supervisor) updateService(ch serviceChange) *service {
 	if len(ch.keys) == 0 {
 		// Only positions in files changed, which ServiceChanges ignores.
 		svc.cfg = ch.cfg
-		for i, cs := range svc.checks {
-			cs.cfg = ch.cfg.Checks[i]
-		}
+		svc.pointChecks()
 		return svc
 	}
 	if ch.replace {
@@ -270,6 +268,8 @@ func (s *Supervisor) updateService(ch serviceChange) *service {
 		// Results of probes that are still running belong to the old rules.
 		svc.generation++
 		svc.checks = newService(ch.cfg, s.log).checks
+	} else {
+		svc.pointChecks()
 	}
 	if ch.restart && !ch.deferred {
 		return svc
@@ -287,6 +287,14 @@ func (s *Supervisor) updateService(ch serviceChange) *service {
 		s.forgetExternal(svc)
 	}
 	return svc
+}
+
+// pointChecks points the rules of svc at the checks of its current configuration,
+// which equal those the rules were made from.
+func (svc *service) pointChecks() {
+	for i, cs := range svc.checks {
+		cs.cfg = &svc.cfg.Checks[i]
+	}
 }
 
 // forgetExternal drops the main process that tend identified for an external service.

@@ -124,7 +124,9 @@ type service struct {
 
 // checkState is the running record of one rule of a service.
 type checkState struct {
-	cfg  config.Check
+	// cfg points into the service's configuration, which no one changes after Load: a
+	// copy of each Check per rule would cost half a kilobyte.
+	cfg  *config.Check
 	name string
 	// fails counts consecutive failed observations, passes consecutive passed ones.
 	fails, passes int
@@ -160,10 +162,12 @@ func (cs *checkState) reset() {
 
 func newService(cfg config.Service, log *slog.Logger) *service {
 	svc := &service{cfg: cfg, log: log.With("service", cfg.Name), state: StateStopped}
-	for _, c := range cfg.Checks {
-		probe := newProbe(c)
+	svc.checks = make([]*checkState, 0, len(svc.cfg.Checks))
+	for i := range svc.cfg.Checks {
+		c := &svc.cfg.Checks[i]
+		probe := newProbe(*c)
 		svc.checks = append(svc.checks, &checkState{
-			cfg: c, name: checkName(c, probe), probe: probe,
+			cfg: c, name: checkName(*c, probe), probe: probe,
 			needsProcess: c.Type.NeedsProcess(), host: c.Type.IsHost(),
 		})
 	}
@@ -264,7 +268,7 @@ func uniqueNames(states []*checkState) {
 }
 
 // threshold describes the limit of a check for alerts, such as "> 95% for 3 cycles".
-func threshold(c config.Check) string {
+func threshold(c *config.Check) string {
 	var s string
 	switch {
 	case c.Type == config.CheckProcess:
