@@ -59,10 +59,10 @@ type CheckStatus struct {
 // Status returns the state of every service, in configuration order. The request goes
 // to Run's goroutine, so Status returns ctx's error when ctx ends before Run replies,
 // which is also the case when Run is not running.
-func (s *Supervisor) Status(ctx context.Context) ([]ServiceStatus, error) {
+func (s *Supervisor) Status(ctx context.Context, names ...string) ([]ServiceStatus, error) {
 	reply := make(chan []ServiceStatus, 1)
 	select {
-	case s.statusRequests <- reply:
+	case s.statusRequests <- statusRequest{names: names, reply: reply}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -74,9 +74,21 @@ func (s *Supervisor) Status(ctx context.Context) ([]ServiceStatus, error) {
 	}
 }
 
-func (s *Supervisor) status() []ServiceStatus {
+// statusRequest is a Status call on its way to the loop.
+type statusRequest struct {
+	names []string
+	reply chan []ServiceStatus
+}
+
+// status returns the status of the services called names, or of every service when
+// names is empty. A request for one service copies that service alone, so a script
+// that polls one service costs little whatever the number of services.
+func (s *Supervisor) status(names []string) []ServiceStatus {
 	out := make([]ServiceStatus, 0, len(s.services))
 	for _, svc := range s.services {
+		if len(names) > 0 && !slices.Contains(names, svc.cfg.Name) {
+			continue
+		}
 		out = append(out, ServiceStatus{
 			Name: svc.cfg.Name, State: svc.state, Since: svc.since, Reason: svc.reason,
 			PID: svc.pid, Started: svc.started, Restarts: len(svc.restartCycles), Held: svc.held,

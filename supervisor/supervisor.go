@@ -101,7 +101,7 @@ type Supervisor struct {
 	exits      chan childExit
 	actions    chan actionDone
 	// statusRequests carries Status calls to the loop.
-	statusRequests chan chan []ServiceStatus
+	statusRequests chan statusRequest
 	controls       chan controlRequest
 	reloads        chan reloadRequest
 	// calls carries functions that timers run on the loop.
@@ -135,7 +135,7 @@ func New(opts Options) (*Supervisor, error) {
 		probes:         make(chan probeDone),
 		exits:          make(chan childExit),
 		actions:        make(chan actionDone),
-		statusRequests: make(chan chan []ServiceStatus),
+		statusRequests: make(chan statusRequest),
 		controls:       make(chan controlRequest),
 		reloads:        make(chan reloadRequest),
 		calls:          make(chan func(context.Context)),
@@ -224,8 +224,8 @@ func (s *Supervisor) Run(ctx context.Context, ready func()) error {
 			} else {
 				s.retiredAction(a)
 			}
-		case reply := <-s.statusRequests:
-			reply <- s.status()
+		case req := <-s.statusRequests:
+			req.reply <- s.status(req.names)
 		case req := <-s.controls:
 			s.handleControl(ctx, req)
 		case req := <-s.reloads:

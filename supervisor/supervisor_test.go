@@ -137,17 +137,14 @@ func (h *harness) stop() {
 // service returns the status of the named service.
 func (h *harness) service(t testing.TB, name string) ServiceStatus {
 	t.Helper()
-	st, err := h.sup.Status(testenv.Context(t, time.Minute))
+	st, err := h.sup.Status(testenv.Context(t, time.Minute), name)
 	if err != nil {
-		t.Fatalf("Status: %v", err)
+		t.Fatalf("Status(%q): %v", name, err)
 	}
-	for _, s := range st {
-		if s.Name == name {
-			return s
-		}
+	if len(st) != 1 || st[0].Name != name {
+		t.Fatalf("Status(%q) = %d services, want that one", name, len(st))
 	}
-	t.Fatalf("no service %q in status", name)
-	return ServiceStatus{}
+	return st[0]
 }
 
 // waitService waits until the named service's status satisfies cond.
@@ -195,6 +192,42 @@ func alive(pid int) bool {
 
 // An owned service's crash is handled at once: with an hour-long cycle, the replacement
 // runs long before the next cycle.
+func TestStatusByName(t *testing.T) {
+	h := startHarness(t, time.Hour,
+		ownedService("a", "sleep", "60"), ownedService("b", "sleep", "60"), ownedService("c", "sleep", "60"))
+	ctx := testenv.Context(t, time.Minute)
+
+	all, err := h.sup.Status(ctx)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if got := statusNames(all); got != "a b c" {
+		t.Errorf("Status() names = %q, want every service in configuration order", got)
+	}
+	some, err := h.sup.Status(ctx, "c", "a", "missing")
+	if err != nil {
+		t.Fatalf("Status(c, a, missing): %v", err)
+	}
+	if got := statusNames(some); got != "a c" {
+		t.Errorf("Status(c, a, missing) names = %q, want \"a c\"", got)
+	}
+	none, err := h.sup.Status(ctx, "missing")
+	if err != nil {
+		t.Fatalf("Status(missing): %v", err)
+	}
+	if len(none) != 0 {
+		t.Errorf("Status(missing) = %d services, want none", len(none))
+	}
+}
+
+func statusNames(list []ServiceStatus) string {
+	names := make([]string, len(list))
+	for i, st := range list {
+		names[i] = st.Name
+	}
+	return strings.Join(names, " ")
+}
+
 func TestOwnedCrashRestartedAtOnce(t *testing.T) {
 	h := startHarness(t, time.Hour, ownedService("sleeper", "sleep", "1000"))
 	first := h.waitService(t, "sleeper", "start", func(s ServiceStatus) bool { return s.PID != 0 })

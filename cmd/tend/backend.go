@@ -21,8 +21,8 @@ type backend struct {
 	daemon api.Daemon
 }
 
-func (b *backend) Status(ctx context.Context) ([]supervisor.ServiceStatus, error) {
-	return b.sup.Status(ctx)
+func (b *backend) Status(ctx context.Context, names ...string) ([]supervisor.ServiceStatus, error) {
+	return b.sup.Status(ctx, names...)
 }
 
 func (b *backend) Control(ctx context.Context, name string, cmd supervisor.Command, by string) error {

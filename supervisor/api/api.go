@@ -12,8 +12,9 @@ import (
 
 // Backend is the running daemon, which the API reads and drives.
 type Backend interface {
-	// Status returns every service's state in configuration order.
-	Status(ctx context.Context) ([]supervisor.ServiceStatus, error)
+	// Status returns the state of the services called names, or of every service
+	// when no name is given, in configuration order. An unknown name is left out.
+	Status(ctx context.Context, names ...string) ([]supervisor.ServiceStatus, error)
 	// Control runs an operator's command on one service; by names who asked.
 	Control(ctx context.Context, name string, cmd supervisor.Command, by string) error
 	// Reload loads the configuration from disk and applies it, or with dryRun only

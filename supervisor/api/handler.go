@@ -186,14 +186,17 @@ func (h *handler) history(w http.ResponseWriter, r *http.Request) error {
 // lookup returns the status of the service called name, or a 404 error that suggests
 // the nearest name.
 func (h *handler) lookup(ctx context.Context, name string) (supervisor.ServiceStatus, error) {
-	list, err := h.backend.Status(ctx)
+	found, err := h.backend.Status(ctx, name)
 	if err != nil {
 		return supervisor.ServiceStatus{}, err
 	}
-	for _, st := range list {
-		if st.Name == name {
-			return st, nil
-		}
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	// Only a name that no service has needs every name, for the suggestion.
+	list, err := h.backend.Status(ctx)
+	if err != nil {
+		return supervisor.ServiceStatus{}, err
 	}
 	return supervisor.ServiceStatus{}, errorf(http.StatusNotFound, "%s", noServiceMessage(name, list, false))
 }

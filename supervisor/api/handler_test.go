@@ -42,8 +42,8 @@ type testBackend struct {
 	reloadErr error
 }
 
-func (b *testBackend) Status(ctx context.Context) ([]supervisor.ServiceStatus, error) {
-	return b.sup.Status(ctx)
+func (b *testBackend) Status(ctx context.Context, names ...string) ([]supervisor.ServiceStatus, error) {
+	return b.sup.Status(ctx, names...)
 }
 
 func (b *testBackend) Control(ctx context.Context, name string, cmd supervisor.Command, by string) error {

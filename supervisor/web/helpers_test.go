@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,8 +84,17 @@ type fakeBackend struct {
 	controls []string
 }
 
-func (b *fakeBackend) Status(context.Context) ([]supervisor.ServiceStatus, error) {
-	return b.statuses, nil
+func (b *fakeBackend) Status(_ context.Context, names ...string) ([]supervisor.ServiceStatus, error) {
+	if len(names) == 0 {
+		return b.statuses, nil
+	}
+	var out []supervisor.ServiceStatus
+	for _, st := range b.statuses {
+		if slices.Contains(names, st.Name) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
 }
 
 func (b *fakeBackend) Control(_ context.Context, name string, cmd supervisor.Command, by string) error {
