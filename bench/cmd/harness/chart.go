@@ -13,10 +13,14 @@ import (
 // The chart is drawn with plain pixels: golang.org/x/image is not in tend's module
 // graph, so it has no text, and the page carries the legend and the scales.
 
-const chartTitle = "daemon CPU per cycle and resident memory across N"
+const chartTitle = "daemon CPU per cycle, resident memory and private memory across N"
 
-// chartMetrics are the panels of the chart, left to right.
-var chartMetrics = []metric{mCPU, mRSS}
+// chartMetrics are the panels of the chart, left to right, with one word per panel
+// for the legend.
+var (
+	chartMetrics = []metric{mCPU, mRSS, mPrivate}
+	panelSides   = []string{"Left", "Middle", "Right"}
+)
 
 // toolColors are the line colors of the tools.
 var toolColors = map[toolKind]color.RGBA{
@@ -76,10 +80,15 @@ func (r *report) chartLegend() string {
 		strings.Trim(strings.ReplaceAll(fmt.Sprint(r.plan.Sizes), " ", ", "), "[]"))
 	b.WriteString("the y axis starts at 0 and has a tick at every fifth of its top. ")
 	for i, m := range chartMetrics {
-		side := []string{"Left", "Right"}[i]
 		top := r.scale(m)
-		fmt.Fprintf(&b, "%s: %s, top %s %s, a tick every %s %s. ", side, m.Title, number(top), m.Unit,
+		fmt.Fprintf(&b, "%s: %s, top %s %s, a tick every %s %s", panelSides[i], m.Title, number(top), m.Unit,
 			number(top/yTicks), m.Unit)
+		for _, t := range r.plan.Tools {
+			if _, no := m.Unsupported[t]; no {
+				fmt.Fprintf(&b, ", no line for %s", t.label())
+			}
+		}
+		b.WriteString(". ")
 	}
 	b.WriteString("The points are medians.")
 	return b.String()

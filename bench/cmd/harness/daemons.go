@@ -76,6 +76,8 @@ type daemon struct {
 	started time.Time
 	// status returns the PIDs of the services the tool reports as running.
 	status func(ctx context.Context) (map[string]int, error)
+	// checkStamp changes once per cycle; it is nil for supervisord, which has no cycle.
+	checkStamp checkStamp
 }
 
 // pid returns the PID of the daemon process.
@@ -89,6 +91,7 @@ func configure(kind toolKind, bins binaries, w *workload, dir string, ports *por
 		err    error
 		args   []string
 		status func(context.Context) (map[string]int, error)
+		stamp  checkStamp
 		bin    string
 	)
 	switch kind {
@@ -96,6 +99,7 @@ func configure(kind toolKind, bins binaries, w *workload, dir string, ports *por
 		file, err = w.writeTend(dir, kind == tendOwned)
 		client := api.NewClient(filepath.Join(dir, "tend.sock"))
 		bin, args, status = bins.Tend, []string{"run", "-config", file}, tendStatus(client)
+		stamp = tendCheckStamp(client, w.watched().Name)
 	case monit:
 		port, perr := ports.take()
 		if perr != nil {
@@ -103,6 +107,7 @@ func configure(kind toolKind, bins binaries, w *workload, dir string, ports *por
 		}
 		file, err = w.writeMonit(dir, port)
 		bin, args, status = bins.Monit, []string{"-I", "-c", file}, monitStatus(port)
+		stamp = monitCheckStamp(port, w.watched().Name)
 	case supervisord:
 		file, err = w.writeSupervisord(dir)
 		bin, args, status = bins.Supervisord, []string{"-n", "-c", file}, supervisorStatus(w.supervisorSocket(dir))
@@ -123,7 +128,8 @@ func configure(kind toolKind, bins binaries, w *workload, dir string, ports *por
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start %s: %w", kind, err)
 		}
-		d := &daemon{kind: kind, cmd: cmd, done: make(chan error, 1), config: file, status: status, started: started}
+		d := &daemon{kind: kind, cmd: cmd, done: make(chan error, 1), config: file, status: status,
+			checkStamp: stamp, started: started}
 		go func() { d.done <- cmd.Wait() }()
 		return d, nil
 	}

@@ -60,7 +60,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	sizes := fs.String("n", "10,100,500,1000", "comma-separated numbers of services")
 	fs.IntVar(&o.plan.Reps, "reps", 3, "repetitions of each tool at each number of services")
 	fs.DurationVar(&o.plan.Interval, "interval", 2*time.Second, "cycle interval of tend and Monit, whole seconds")
-	fs.IntVar(&o.plan.Window, "window", 3, "cycles over which daemon CPU and memory are read")
+	fs.IntVar(&o.plan.Window, "window", 3,
+		"cycles over which daemon CPU and memory are read (intervals for supervisord, which has no cycle)")
 	tools := fs.String("tools", "tend-pidfile,monit,tend-owned,supervisord", "comma-separated tools to measure")
 	quick := fs.Bool("quick", false, "smoke run: -n 10,100 -reps 1 -window 2")
 	fs.StringVar(&o.tend, "tend", "", "tend binary; empty builds ./cmd/tend into the run's directory")

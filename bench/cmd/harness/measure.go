@@ -20,7 +20,8 @@ type plan struct {
 	Reps  int
 	// Interval is the cycle of tend and Monit.
 	Interval time.Duration
-	// Window is the number of cycles over which CPU and memory are read.
+	// Window is the number of cycles over which CPU and memory are read, or of
+	// intervals for supervisord, which has no cycle.
 	Window int
 	Tools  []toolKind
 }
@@ -137,32 +138,6 @@ func (s *session) measureStart() (time.Time, bool) {
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// measureSteady reads the daemon's CPU time over Window cycles, after two cycles to
-// settle. It also reads its resident memory once per cycle and records the median.
-func (s *session) measureSteady() {
-	time.Sleep(2 * s.plan.Interval)
-	pid := s.d.pid()
-	cpu0, err := procCPU(pid)
-	if err != nil {
-		s.fail(s.kind, s.n, "cpu", err)
-		return
-	}
-	var rss []float64
-	for range s.plan.Window {
-		time.Sleep(s.plan.Interval)
-		if v, err := procRSS(pid); err == nil {
-			rss = append(rss, float64(v)/(1<<20))
-		}
-	}
-	cpu1, err := procCPU(pid)
-	if err != nil {
-		s.fail(s.kind, s.n, "cpu", err)
-		return
-	}
-	s.res.add(mCPU, s.kind, s.n, millis(cpu1-cpu0)/float64(s.plan.Window))
-	s.res.add(mRSS, s.kind, s.n, summarize(rss).Median)
-}
 
 // replaceLimit bounds the wait for a replacement: a probe, a cycle and a start, with
 // room for a slow machine.

@@ -15,6 +15,7 @@ const (
 	noAdopt   = "starts its programs itself and stops them when it exits, so nothing is left to adopt"
 	noReload  = "measured for tend only"
 	noValidte = "no command that validates a configuration without starting"
+	noCycle   = "no cycle: it reacts to SIGCHLD and wakes at least once a second"
 )
 
 var (
@@ -24,7 +25,12 @@ var (
 	mTwice = metric{ID: "twice", Title: "services started twice on that start", Unit: "",
 		Unsupported: map[toolKind]string{supervisord: noAdopt}}
 	mRSS     = metric{ID: "rss", Title: "daemon resident memory, steady", Unit: "MiB"}
-	mCPU     = metric{ID: "cpu", Title: "daemon CPU per cycle, steady", Unit: "ms"}
+	mPrivate = metric{ID: "private", Title: "daemon private memory, steady", Unit: "MiB"}
+	mCPU     = metric{ID: "cpu", Title: "daemon CPU per cycle, steady", Unit: "ms",
+		Unsupported: map[toolKind]string{supervisord: noCycle}}
+	mCycle = metric{ID: "cycle", Title: "cycle length, steady", Unit: "s",
+		Unsupported: map[toolKind]string{supervisord: noCycle}}
+	mCPURate = metric{ID: "cpu-rate", Title: "daemon CPU per second of wall time, steady", Unit: "ms/s"}
 	mReplace = metric{ID: "replace", Title: "kill -9 to replacement running", Unit: "ms"}
 	mPort    = metric{ID: "port", Title: "kill -9 to port answering", Unit: "ms"}
 	mMail    = metric{ID: "mail", Title: "kill -9 to alert mail in mailpit", Unit: "ms",
@@ -38,7 +44,10 @@ var (
 )
 
 // allMetrics lists the metrics in the order of the report.
-var allMetrics = []metric{mRSS, mCPU, mReplace, mPort, mMail, mHang, mStart, mAdopt, mTwice, mValidate, mReload}
+var allMetrics = []metric{
+	mRSS, mPrivate, mCPU, mCycle, mCPURate, mReplace, mPort, mMail, mHang,
+	mStart, mAdopt, mTwice, mValidate, mReload,
+}
 
 // resultKey names the measurements of one metric for one tool at one N.
 type resultKey struct {

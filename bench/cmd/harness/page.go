@@ -65,14 +65,28 @@ with "pong"; the others are sleep processes. Every tool gets the same services:
 
 How each figure is taken:
 
-- Memory is VmRSS of the daemon process, read once per cycle over %[5]d cycles after two
-  cycles of rest. CPU is the daemon's run time over the same cycles, summed over its
-  threads from /proc/PID/task/TID/schedstat (nanoseconds; utime+stime in
-  /proc/PID/stat counts in 10 ms ticks), divided by %[5]d. For supervisord, which has no cycle, it is the CPU over the
-  same time divided by the same count, so per %[1]v of wall time. A tool whose cycle
-  takes longer than %[1]v runs fewer cycles in the window than the count divides by,
-  so its figure is per %[1]v of wall time too: the kill -9 figures show how long its
-  cycle really took.
+- Steady window: it starts at the first cycle boundary two intervals after all
+  services run. For tend and Monit the harness first times %[5]d cycles that the tool
+  really ran, however long they took. It finds the boundaries by requesting every %[7]v
+  the time at which the tool last checked service %[8]s, a sleep process: from tend's
+  control API for that one service (the latest `+"`at`"+` time of its checks) and from
+  Monit's page of that one service (`+"`/%[8]s`"+`, its "Data collected" time, in whole
+  seconds). Each change of that time is one cycle. tend starts a cycle every %[1]v, or
+  later when the previous one overran, and Monit sleeps %[1]v after each cycle. Then,
+  from the last boundary, it reads the tool's CPU over %[5]d cycles of the mean length
+  with no request to the tool, so that replying to the harness costs nothing in the
+  figures. supervisord has no cycle, so its window is %[5]d times %[1]v of wall time.
+- CPU per second: the daemon's run time over the window without requests, summed
+  over its threads from /proc/PID/task/TID/schedstat (nanoseconds; utime+stime in
+  /proc/PID/stat counts in 10 ms ticks), divided by the window's wall time. Cycle
+  length: the mean of the %[5]d timed cycles. CPU per cycle: CPU per second times
+  the cycle length.
+- Memory: the median of reads of /proc/PID/status, once per cycle in the window
+  (once per %[1]v for supervisord). Resident memory is VmRSS, which also counts the
+  resident pages of the executable and of shared libraries: tend is one static Go
+  binary, while Monit and the Python interpreter that runs supervisord map shared
+  libraries. Private memory is RssAnon, the resident anonymous pages such as heap and
+  stacks, which no file backs.
 - Kill -9: SIGKILL to the second port service's process. Replacement running is when
   its pidfile, which the program writes first thing, names another live process; port
   answering is when "ping" gets "pong" again; mail is when mailpit holds a message that
@@ -91,5 +105,6 @@ How each figure is taken:
 - Validate: `+"`tend validate -config`"+` and `+"`monit -t -c`"+`, each a fresh process.
   Reload: tend only; one drop-in's memory limit changes and the reload request over the
   control socket returns once the new configuration runs.
-`, r.plan.Interval, memoryLimit, probeTimeout, startTimeout, r.plan.Window, stopTimeout)
+`, r.plan.Interval, memoryLimit, probeTimeout, startTimeout, r.plan.Window, stopTimeout,
+		cyclePoll, serviceName(watchedIndex))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,24 +60,53 @@ func procTicks(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
-// procRSS returns the resident memory of process pid in bytes (VmRSS).
-func procRSS(pid int) (uint64, error) {
+// memory is the resident memory of one process, in bytes, from /proc/PID/status.
+type memory struct {
+	// RSS is VmRSS: every resident page, those of the executable and of shared
+	// libraries included.
+	RSS uint64
+	// Anon is RssAnon: the resident anonymous pages (heap, stacks), which no file
+	// backs and which the process does not share through shared memory.
+	Anon uint64
+}
+
+// procMemory returns the resident memory of process pid.
+func procMemory(pid int) (memory, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return memory{}, err
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
-		if !ok {
+	m, err := parseStatusMemory(string(data))
+	if err != nil {
+		return memory{}, fmt.Errorf("parse /proc/%d/status: %w", pid, err)
+	}
+	return m, nil
+}
+
+// parseStatusMemory reads VmRSS and RssAnon from the text of /proc/PID/status,
+// where both are in kB. RssAnon exists since Linux 4.5.
+func parseStatusMemory(text string) (memory, error) {
+	var m memory
+	var haveRSS, haveAnon bool
+	for line := range strings.SplitSeq(text, "\n") {
+		key, value, ok := strings.Cut(line, ":")
+		if !ok || (key != "VmRSS" && key != "RssAnon") {
 			continue
 		}
-		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("parse VmRSS of %d: %w", pid, err)
+			return memory{}, fmt.Errorf("%s %q: %w", key, strings.TrimSpace(value), err)
 		}
-		return kb << 10, nil
+		if key == "VmRSS" {
+			m.RSS, haveRSS = kb<<10, true
+		} else {
+			m.Anon, haveAnon = kb<<10, true
+		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	if !haveRSS || !haveAnon {
+		return memory{}, errors.New("missing VmRSS or RssAnon")
+	}
+	return m, nil
 }
 
 // statFields returns the fields of /proc/PID/stat after the command name, so that

@@ -61,7 +61,7 @@ func newWorkload(dir string, n int, interval time.Duration, mailPort int, ports 
 		portEvery = n / 2
 	}
 	for i := range n {
-		s := service{Name: fmt.Sprintf("s%04d", i), Pidfile: filepath.Join(dir, "run", fmt.Sprintf("s%04d.pid", i))}
+		s := service{Name: serviceName(i), Pidfile: filepath.Join(dir, "run", serviceName(i)+".pid")}
 		if i%portEvery == 0 {
 			port, err := ports.take()
 			if err != nil {
@@ -106,6 +106,17 @@ func (w *workload) portServices() []service {
 	}
 	return out
 }
+
+// serviceName returns the name of the service at index i of a workload.
+func serviceName(i int) string { return fmt.Sprintf("s%04d", i) }
+
+// watchedIndex is the index of the service whose check time marks the cycles of tend
+// and Monit. Service 0 is a port service at every N, and service 1 never is, since N
+// is at least 4. No measurement restarts service 1.
+const watchedIndex = 1
+
+// watched returns the service whose check time marks the cycles of tend and Monit.
+func (w *workload) watched() service { return w.Services[watchedIndex] }
 
 // argv returns the command line of a service run in the foreground, as a supervisor
 // that owns its children runs it. A port service writes its own pidfile, which the
