@@ -29,8 +29,13 @@ func BecomeSubreaper() error {
 type ReaperOptions struct {
 	// ProcDir is the proc file system to scan. Empty means "/proc".
 	ProcDir string
-	// Interval is the time between scans when no SIGCHLD arrives. Zero means 10 s.
+	// Interval is the time between scans when no SIGCHLD arrives. Zero means 60 s.
+	// Every exit of a child sends SIGCHLD, so this scan is only a safety net.
 	Interval time.Duration
+	// Spacing is the least time between two scans that SIGCHLD starts. Zero means
+	// 100 ms. Each scan reads the whole process table, and a burst of exits, such as
+	// the start scripts of 500 services, could otherwise start hundreds of them.
+	Spacing time.Duration
 	// Grace is how long an unregistered zombie child must stay a zombie before it is
 	// reaped. Zero means 2 s, and a negative value reaps at the first sighting. Grace
 	// protects a child that os/exec started without Reaper.Start, because its Wait
@@ -83,7 +88,10 @@ func NewReaper(opts ReaperOptions) *Reaper {
 		opts.ProcDir = "/proc"
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = 10 * time.Second
+		opts.Interval = time.Minute
+	}
+	if opts.Spacing <= 0 {
+		opts.Spacing = 100 * time.Millisecond
 	}
 	if opts.Grace == 0 {
 		opts.Grace = 2 * time.Second
@@ -123,8 +131,9 @@ func (r *Reaper) Release(pid int) {
 	delete(r.owned, pid)
 }
 
-// Run scans for zombie children at start, on each SIGCHLD, every Interval, and when
-// the Grace of a pending zombie ends, until ctx ends. It returns ctx.Err().
+// Run scans for zombie children at start, on SIGCHLD at most once per Spacing, every
+// Interval, and when the Grace of a pending zombie ends, until ctx ends. It returns
+// ctx.Err().
 func (r *Reaper) Run(ctx context.Context) error {
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, unix.SIGCHLD)
@@ -144,10 +153,19 @@ func (r *Reaper) Run(ctx context.Context) error {
 			retry.Reset(time.Until(next))
 		}
 
+		scanned := time.Now()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-sigchld:
+			// The signals that arrive meanwhile wait in the channel for this scan.
+			if wait := time.Until(scanned.Add(r.opts.Spacing)); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(wait):
+				}
+			}
 		case <-tick.C:
 		case <-retry.C:
 		}

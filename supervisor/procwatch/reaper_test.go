@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +85,62 @@ func TestReaperReapsOrphan(t *testing.T) {
 			return
 		case <-ctx.Done():
 			t.Fatalf("orphan %d not reaped: %v", orphan, ctx.Err())
+		}
+	}
+}
+
+// TestReaperReapsBurst checks that the orphans of a burst of exits are all reaped, though
+// the scans that SIGCHLD starts are spaced apart.
+func TestReaperReapsBurst(t *testing.T) {
+	ctx := testContext(t)
+	sh := testenv.LookPath(t, "sh", "apt-get install dash")
+	if err := BecomeSubreaper(); err != nil {
+		t.Fatalf("BecomeSubreaper: %v", err)
+	}
+	const count = 40
+	got := make(chan reaped, 2*count)
+	r := NewReaper(ReaperOptions{
+		Grace:   -1,
+		Spacing: 200 * time.Millisecond,
+		OnReap:  func(pid int, status unix.WaitStatus) { got <- reaped{pid, status} },
+		OnError: func(err error) { t.Errorf("scan: %v", err) },
+	})
+	runReaper(t, r)
+
+	// The shell prints the PID of each sleep and exits, which leaves the sleeps to the
+	// subreaper. They exit together a moment later.
+	cmd := exec.Command(sh, "-c", fmt.Sprintf(`for i in $(seq %d); do sleep 0.3 & echo $!; done`, count))
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := r.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	r.Release(cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("shell: %v", err)
+	}
+	orphans := make(map[int]bool)
+	for _, field := range strings.Fields(out.String()) {
+		pid, err := strconv.Atoi(field)
+		if err != nil {
+			t.Fatalf("shell printed %q, want PIDs", out.String())
+		}
+		orphans[pid] = true
+	}
+	if len(orphans) != count {
+		t.Fatalf("shell printed %d PIDs, want %d", len(orphans), count)
+	}
+
+	for len(orphans) > 0 {
+		select {
+		case rp := <-got:
+			if orphans[rp.pid] && (!rp.status.Exited() || rp.status.ExitStatus() != 0) {
+				t.Errorf("OnReap(%d) status = %v, want exit status 0", rp.pid, rp.status)
+			}
+			delete(orphans, rp.pid)
+		case <-ctx.Done():
+			t.Fatalf("%d orphans not reaped: %v", len(orphans), ctx.Err())
 		}
 	}
 }
