@@ -32,7 +32,10 @@ type Identity struct {
 // of the file holds the PID, as written by redis-server, PostgreSQL (postmaster.pid) and
 // start-stop-daemon. A PID whose process started after the pidfile was last written is
 // a reused PID, not the service.
-func FindByPidfile(s *Snapshot, path string) Identity {
+//
+// PID 1, kernel threads and the process exclude, which tend passes its own PID as, are
+// never the service: such a pidfile is Stale, so that nothing signals them.
+func FindByPidfile(s *Snapshot, path string, exclude int) Identity {
 	pid, mtime, err := ReadPidfile(path)
 	if err != nil {
 		return Identity{Reason: err.Error()}
@@ -40,6 +43,17 @@ func FindByPidfile(s *Snapshot, path string) Identity {
 	p, ok := s.Processes[pid]
 	if !ok {
 		return Identity{Reason: fmt.Sprintf("PID %d from pidfile %s is not running", pid, path)}
+	}
+	switch {
+	case pid == exclude:
+		return Identity{Stale: true, Reason: fmt.Sprintf(
+			"pidfile %s names PID %d, which is tend itself", path, pid)}
+	case pid == 1:
+		return Identity{Stale: true, Reason: fmt.Sprintf(
+			"pidfile %s names PID 1, the init process", path)}
+	case p.KernelThread():
+		return Identity{Stale: true, Reason: fmt.Sprintf(
+			"pidfile %s names PID %d, a kernel thread", path, pid)}
 	}
 	if p.Zombie() {
 		return Identity{Reason: fmt.Sprintf("PID %d from pidfile %s has exited (zombie)", pid, path)}

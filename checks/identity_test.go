@@ -30,26 +30,40 @@ func TestFindByPidfile(t *testing.T) {
 		return path
 	}
 	now := time.Now()
+	kthread := 0
+	for _, p := range snap.Processes {
+		if p.KernelThread() {
+			kthread = p.PID
+			break
+		}
+	}
+	if kthread == 0 {
+		t.Fatal("no kernel thread in /proc")
+	}
 
 	tests := []struct {
 		name       string
 		path       string
+		exclude    int
 		wantPID    int
 		wantStale  bool
 		wantReason string
 	}{
-		{"live", write("live.pid", fmt.Sprintf("%d\n", self), now), self, false, ""},
-		{"postmaster format", write("pm.pid", fmt.Sprintf("%d\n/data\n123\n", self), now), self, false, ""},
-		{"missing", filepath.Join(dir, "none.pid"), 0, false, "not found"},
-		{"garbage", write("bad.pid", "hello\n", now), 0, false, "does not contain a PID"},
-		{"dead PID", write("dead.pid", "999999999\n", now), 0, false, "is not running"},
+		{"live", write("live.pid", fmt.Sprintf("%d\n", self), now), 0, self, false, ""},
+		{"postmaster format", write("pm.pid", fmt.Sprintf("%d\n/data\n123\n", self), now), 0, self, false, ""},
+		{"missing", filepath.Join(dir, "none.pid"), 0, 0, false, "not found"},
+		{"garbage", write("bad.pid", "hello\n", now), 0, 0, false, "does not contain a PID"},
+		{"dead PID", write("dead.pid", "999999999\n", now), 0, 0, false, "is not running"},
 		// The pidfile was written long before this process started: the PID was reused.
-		{"reused PID", write("old.pid", fmt.Sprintf("%d\n", self), now.Add(-48*time.Hour)), 0, true,
+		{"reused PID", write("old.pid", fmt.Sprintf("%d\n", self), now.Add(-48*time.Hour)), 0, 0, true,
 			"started after the pidfile was written"},
+		{"tend itself", write("self.pid", fmt.Sprintf("%d\n", self), now), self, 0, true, "tend itself"},
+		{"init", write("init.pid", "1\n", now), 0, 0, true, "the init process"},
+		{"kernel thread", write("kthread.pid", fmt.Sprintf("%d\n", kthread), now), 0, 0, true, "a kernel thread"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id := FindByPidfile(snap, tt.path)
+			id := FindByPidfile(snap, tt.path, tt.exclude)
 			gotPID := 0
 			if id.Process != nil {
 				gotPID = id.Process.PID
@@ -85,7 +99,7 @@ func TestFindByPidfileZombie(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p := snap.Processes[cmd.Process.Pid]; p != nil && p.Zombie() {
-			id := FindByPidfile(snap, path)
+			id := FindByPidfile(snap, path, 0)
 			if id.Process != nil || !strings.Contains(id.Reason, "zombie") {
 				t.Fatalf("FindByPidfile on a zombie = %+v, want no process and a zombie reason", id)
 			}

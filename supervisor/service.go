@@ -330,7 +330,7 @@ func (svc *service) identify(snap *checks.Snapshot) (reason string) {
 // its pidfile or its match pattern. tend itself never matches.
 func findExternal(cfg config.Service, snap *checks.Snapshot) checks.Identity {
 	if cfg.Pidfile != "" {
-		return checks.FindByPidfile(snap, cfg.Pidfile)
+		return checks.FindByPidfile(snap, cfg.Pidfile, os.Getpid())
 	}
 	return checks.FindByMatch(snap, cfg.Match, cfg.MatchNewest, os.Getpid())
 }
