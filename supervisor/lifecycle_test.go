@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -239,6 +240,37 @@ func TestAdoptOwnedAfterRestart(t *testing.T) {
 	})
 	if len(st.History) != 2 || st.History[1].Exit == nil || st.History[1].Exit.PID != kept.PID {
 		t.Errorf("history %+v, want a second restart after PID %d", st.History, kept.PID)
+	}
+}
+
+// An owned process that rewrote its environment, as redis-server does to show its
+// process title, no longer carries the mark: the state file's PID and start time
+// still identify it, and it is adopted rather than started twice.
+func TestAdoptOwnedWithoutMark(t *testing.T) {
+	redis := testenv.LookPath(t, "redis-server", "apt-get install redis-server")
+	port := testenv.FreePort(t)
+	svc := ownedService("cache", redis, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+		Services: []config.Service{svc}}
+	h1 := startHarnessConfig(t, cfg, false)
+	first := h1.waitService(t, "cache", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+	t.Cleanup(func() { _ = syscall.Kill(first.PID, syscall.SIGKILL) })
+	if !testenv.WaitTCP(testenv.Context(t, time.Minute), testenv.Addr(port)) {
+		t.Fatalf("redis-server does not listen on port %d", port)
+	}
+	if marked := markedProcesses("/proc", cfg.StateDir, "cache"); slices.Contains(marked, first.PID) {
+		t.Fatalf("redis-server PID %d still shows its mark; the test needs a process that rewrote it", first.PID)
+	}
+	h1.stop()
+
+	h2 := startHarnessConfig(t, cfg, true)
+	st := h2.service(t, "cache")
+	if st.PID != first.PID || st.State != StateRunning {
+		t.Errorf("after restart: PID %d, state %s; want PID %d adopted and running", st.PID, st.State, first.PID)
+	}
+	if len(st.History) != 0 {
+		t.Errorf("history %+v, want no restart", st.History)
 	}
 }
 

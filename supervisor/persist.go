@@ -181,6 +181,12 @@ func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *chec
 			leaders = append(leaders, p)
 		}
 	}
+	// A process that rewrote its environment, as redis-server does to show its process
+	// title, has lost the mark. The state file's PID and start time still identify it.
+	if p, ok := snap.Alive(svc.savedPID, svc.savedTicks); ok && svc.savedPID != 0 && svc.savedTicks != 0 &&
+		!slices.ContainsFunc(leaders, func(l *checks.Process) bool { return l.PID == p.PID }) {
+		leaders = append(leaders, p)
+	}
 	if len(leaders) == 0 {
 		return nil, nil
 	}
