@@ -56,6 +56,9 @@ type actionTarget struct {
 	stateDir, notifyPath string
 	// killed is set when a stop needed SIGKILL after the stop timeout.
 	killed bool
+	// leftovers is true when the owned process exited since the last action, and what
+	// it left running must end before anything else happens.
+	leftovers bool
 }
 
 // actionDone reports the outcome of an action to the loop.
@@ -124,7 +127,9 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		child: svc.child, pid: svc.pid, startTicks: svc.startTicks,
 		exits: s.exits, done: s.done, svc: svc,
 		reaper: s.opts.Reaper, stateDir: s.cfg.StateDir, notifyPath: svc.notifyPath(),
+		leftovers: svc.exitedOwned,
 	}
+	svc.exitedOwned = false
 	if svc.logFile != nil {
 		t.output = svc.logFile
 	}
@@ -156,6 +161,11 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 
 // perform runs one action and returns the service's process afterwards.
 func (t *actionTarget) perform(ctx context.Context, req actionRequest) actionDone {
+	if t.leftovers {
+		if err := stopLeftovers(t.procDir, t.stateDir, t.cfg, t.log); err != nil {
+			return actionDone{err: err}
+		}
+	}
 	if req.kind == actionStop || req.kind == actionRestart {
 		if err := t.stop(); err != nil {
 			return actionDone{child: t.child, pid: t.pid, ticks: t.startTicks, err: err}

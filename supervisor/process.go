@@ -228,6 +228,42 @@ func stopChild(procDir, stateDir string, cfg config.Service, c *child) error {
 	}
 }
 
+// stopLeftovers ends the processes that an owned service's exited process left
+// running: its descendants, found by the service's mark wherever they moved. They get
+// the stop signal and, after the stop timeout, SIGKILL, so that no new process of the
+// service runs beside them.
+// NOTE: a descendant that rewrote its environment has lost the mark and keeps running.
+func stopLeftovers(procDir, stateDir string, cfg config.Service, log *slog.Logger) error {
+	left := markedProcesses(procDir, stateDir, cfg.Name)
+	if len(left) == 0 {
+		return nil
+	}
+	log.Warn("stopping the processes that the exited process left running", "pids", left)
+	for _, pid := range left {
+		procwatch.KillTree(procDir, pid, unix.Signal(cfg.StopSignal.Signal()))
+		procwatch.KillTree(procDir, pid, unix.SIGCONT)
+	}
+	deadline := time.Now().Add(cfg.StopTimeout.D())
+	for time.Now().Before(deadline) {
+		// Each look reads the environment of every process, so the pace is slow.
+		time.Sleep(50 * time.Millisecond)
+		if left = markedProcesses(procDir, stateDir, cfg.Name); len(left) == 0 {
+			return nil
+		}
+	}
+	for _, pid := range left {
+		procwatch.KillTree(procDir, pid, unix.SIGKILL)
+	}
+	deadline = time.Now().Add(killWait)
+	for time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		if left = markedProcesses(procDir, stateDir, cfg.Name); len(left) == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("processes %v left by the exited process still running %s after SIGKILL", left, killWait)
+}
+
 // markedProcesses returns the live processes whose environment marks them as the
 // service's under this state directory: its processes and their descendants, wherever
 // they moved in the process tree. Without a state directory there are no markers.

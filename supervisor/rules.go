@@ -269,6 +269,7 @@ func (s *Supervisor) handleExit(ctx context.Context, e childExit) {
 		return // An old process, already replaced.
 	}
 	svc.child, svc.pid, svc.startTicks = nil, 0, 0
+	svc.exitedOwned = true
 	if svc.busy || svc.state == StateUnmonitored {
 		return // tend is stopping it, or it is unmonitored.
 	}

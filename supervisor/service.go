@@ -81,6 +81,9 @@ type service struct {
 	delayToken uint64
 	// oomKillsAtStart is /proc/vmstat's oom_kill when the current process started.
 	oomKillsAtStart int64
+	// exitedOwned is true from the exit of an owned service's process until the next
+	// action, which first ends the processes that the exited one left running.
+	exitedOwned bool
 	// lastExit is the exit of the last process, until a restart takes it into history.
 	lastExit *Exit
 	history  []Restart

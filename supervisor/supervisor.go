@@ -257,7 +257,9 @@ func (s *Supervisor) adoptOrStart(ctx context.Context, svc *service, snap *check
 		return
 	}
 	if svc.cfg.Owned() && svc.savedPID != 0 {
-		// It ran under the previous run of tend and ended while no tend watched it.
+		// It ran under the previous run of tend and ended while no tend watched it,
+		// maybe leaving processes behind.
+		svc.exitedOwned = true
 		s.processFailed(ctx, svc, fmt.Sprintf("PID %d, started by the previous run of tend, is no longer running",
 			svc.savedPID))
 		if svc.busy || svc.state != StateFailed {

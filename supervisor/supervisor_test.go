@@ -253,6 +253,49 @@ func TestOwnedCrashRestartedAtOnce(t *testing.T) {
 	}
 }
 
+// The processes that a crashed owned process left running end before its replacement
+// starts, so that the old workers never run beside the new ones.
+func TestOwnedCrashEndsLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "worker.pid")
+	svc := ownedService("app", "sh", "-c", "sleep 1000 & echo $! > "+pidfile+"; exec sleep 1001")
+	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+		Services: []config.Service{svc}}
+	h := startHarnessConfig(t, cfg, true)
+	first := h.waitService(t, "app", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+	var worker int
+	if !testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
+		worker, _ = readPID(pidfile)
+		return worker != 0
+	}) {
+		t.Fatal("the service did not write its worker's PID")
+	}
+	t.Cleanup(func() { _ = syscall.Kill(worker, syscall.SIGKILL) })
+
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	h.waitService(t, "app", "restart", func(s ServiceStatus) bool {
+		return s.State == StateRunning && s.PID != first.PID && s.PID != 0
+	})
+	if alive(worker) {
+		t.Errorf("worker %d of the crashed process still runs beside its replacement", worker)
+	}
+}
+
+// readPID reads the PID that a test service wrote to path, 0 while the file is empty.
+func readPID(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, nil
+	}
+	return pid, nil
+}
+
 // Shutdown stops an owned service's whole process group, escalating to SIGKILL for a
 // process that ignores SIGTERM.
 func TestShutdownStopsProcessGroup(t *testing.T) {
