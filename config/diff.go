@@ -43,6 +43,11 @@ func ServiceChanges(old, updated Service) []string {
 	return fieldChanges(reflect.ValueOf(old), reflect.ValueOf(updated), serviceKeys, "", skip)
 }
 
+// SameCheck reports whether two checks are equal but for their positions in files.
+func SameCheck(a, b Check) bool {
+	return equalValues(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
 // SettingChanges returns the keys of the main file whose values differ between two
 // configurations, such as "interval" or "alerts.reminder", or nil when none differs.
 // The services are not compared: ServiceChanges compares each of them.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tend/checks"
+	"tend/alert"
 	"tend/config"
 	"tend/supervisor/logfile"
 )
@@ -267,7 +268,7 @@ func (s *Supervisor) updateService(ch serviceChange) *service {
 	if slices.Contains(ch.keys, "check") {
 		// Results of probes that are still running belong to the old rules.
 		svc.generation++
-		svc.checks = newService(ch.cfg, s.log).checks
+		s.replaceChecks(svc, newService(ch.cfg, s.log).checks)
 	} else {
 		svc.pointChecks()
 	}
@@ -287,6 +288,37 @@ func (s *Supervisor) updateService(ch serviceChange) *service {
 		s.forgetExternal(svc)
 	}
 	return svc
+}
+
+// replaceChecks gives svc the rules of its new configuration. A rule whose check did
+// not change keeps its failures and its open alert, so that a reload neither repeats
+// nor loses an alert. A changed rule starts with no failures counted, and a removed or
+// changed rule that was failing gets a recovered event, because nothing else would
+// close its alert.
+func (s *Supervisor) replaceChecks(svc *service, fresh []*checkState) {
+	carried := make([]bool, len(svc.checks))
+	for _, cs := range fresh {
+		for i, old := range svc.checks {
+			if !carried[i] && config.SameCheck(*old.cfg, *cs.cfg) {
+				carried[i] = true
+				cs.takeState(old)
+				break
+			}
+		}
+	}
+	for i, old := range svc.checks {
+		if carried[i] || !old.failing {
+			continue
+		}
+		svc.log.Info("failing check changed or removed by a reload", "check", old.name)
+		s.emit(svc, alert.Event{
+			Kind: alert.KindRecovered, Check: old.name, Threshold: threshold(old.cfg),
+			Message: fmt.Sprintf("%s of %s was changed or removed by a reload; its failure is no longer tracked",
+				old.name, svc.cfg.Name),
+		})
+		svc.changed = true
+	}
+	svc.checks = fresh
 }
 
 // pointChecks points the rules of svc at the checks of its current configuration,

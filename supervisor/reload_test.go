@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tend/alert"
 	"tend/config"
 	"tend/internal/testenv"
 )
@@ -105,6 +106,53 @@ func TestReloadAddRemoveChange(t *testing.T) {
 	}
 	if !alive(dropPID) {
 		t.Errorf("removed service: PID %d was stopped, want it left running", dropPID)
+	}
+}
+
+// A reload that changes one rule of a service keeps the failures and open alerts of
+// its unchanged rules, and closes the alert of the rule it changed.
+func TestReloadKeepsUnchangedRules(t *testing.T) {
+	bytes := func(text string, v float64) config.Limit {
+		return config.Limit{Value: v, Unit: config.UnitBytes, Text: text}
+	}
+	rules := func(memory config.Limit) config.Service {
+		svc := ownedService("app", "sleep", "1000")
+		svc.Checks = append(svc.Checks,
+			config.Check{Type: config.CheckMemory, ForCycles: 1, Action: config.ActionAlert, Limit: memory},
+			config.Check{Type: config.CheckTotalMemory, ForCycles: 1, Action: config.ActionAlert, Limit: bytes("1B", 1)})
+		return svc
+	}
+	cfg := reloadConfig(rules(bytes("1B", 1)))
+	cfg.Interval = config.Duration(50 * time.Millisecond)
+	h := startHarnessConfig(t, cfg, true)
+	h.waitService(t, "app", "both rules failing", func(s ServiceStatus) bool {
+		return s.State == StateRunning && len(s.Checks) == 3 && s.Checks[1].Failing && s.Checks[2].Failing
+	})
+	memory, total := h.service(t, "app").Checks[1].Name, h.service(t, "app").Checks[2].Name
+
+	next := reloadConfig(rules(bytes("1GB", 1<<30)))
+	next.Interval = cfg.Interval
+	if _, err := h.sup.Reload(testenv.Context(t, time.Minute), next, false); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	// A few cycles under the new rules.
+	time.Sleep(300 * time.Millisecond)
+	st := h.service(t, "app")
+	if !st.Checks[2].Failing {
+		t.Errorf("unchanged rule %s not failing after the reload", total)
+	}
+	if n := h.alerts.countCheck(alert.KindFailed, total); n != 1 {
+		t.Errorf("%d failed events for the unchanged rule %s, want 1", n, total)
+	}
+	ev, ok := h.alerts.find(alert.KindRecovered, memory)
+	if !ok {
+		t.Fatalf("no recovered event for the changed rule %s", memory)
+	}
+	if !strings.Contains(ev.Message, "changed or removed by a reload") {
+		t.Errorf("recovered event message = %q, want it to name the reload", ev.Message)
+	}
+	if _, ok := h.alerts.find(alert.KindRecovered, total); ok {
+		t.Errorf("recovered event for the unchanged rule %s, which still fails", total)
 	}
 }
 

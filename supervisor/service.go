@@ -158,6 +158,15 @@ type checkState struct {
 	flapping bool
 }
 
+// takeState carries the results of old, the rule of an equal check, over to cs. A probe
+// that old still runs is not carried: its result belongs to the old generation.
+func (cs *checkState) takeState(old *checkState) {
+	cs.fails, cs.passes, cs.failing = old.fails, old.passes, old.failing
+	cs.failingSince, cs.alerted = old.failingSince, old.alerted
+	cs.recent, cs.lastID, cs.lastGeneration = old.recent, old.lastID, old.lastGeneration
+	cs.last, cs.changes, cs.flapping = old.last, old.changes, old.flapping
+}
+
 // reset clears the failures counted so far.
 func (cs *checkState) reset() {
 	cs.fails, cs.failing, cs.recent = 0, false, nil

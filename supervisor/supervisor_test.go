@@ -57,6 +57,19 @@ func (r *recorder) count(kind alert.Kind) int {
 	return n
 }
 
+// countCheck counts the events of kind about the check named check.
+func (r *recorder) countCheck(kind alert.Kind, check string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ev := range r.events {
+		if ev.Kind == kind && ev.Check == check {
+			n++
+		}
+	}
+	return n
+}
+
 // harness runs a Supervisor in the background until the test ends.
 type harness struct {
 	sup    *Supervisor
