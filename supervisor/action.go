@@ -93,6 +93,11 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 			return
 		}
 	}
+	if !req.manual && !req.delayed && svc.delay != nil {
+		// A rule's request, such as the start action of another check, while a restart
+		// waits for its backoff delay: that restart covers it, and the delay holds.
+		return
+	}
 	if req.kind == actionRestart && !req.manual && !req.delayed {
 		if !s.restartAllowed(svc) {
 			return

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -45,6 +46,54 @@ func TestCrashLoopBackoff(t *testing.T) {
 		if r.Exit == nil || r.Exit.Code != 1 {
 			t.Errorf("history %d exit = %+v, want exit code 1", i, r.Exit)
 		}
+	}
+}
+
+// A rule's request that arrives while a restart waits for its backoff delay, such as
+// the start action of another check, neither starts the service at once nor counts
+// another restart.
+func TestBackoffDelayHolds(t *testing.T) {
+	svc := ownedService("crasher", "sleep", "1000")
+	svc.RestartDelay = config.Duration(time.Hour)
+	svc.RestartDelayMax = config.Duration(time.Hour)
+	svc.StableAfter = config.Duration(time.Hour)
+	h := startHarness(t, time.Hour, svc)
+
+	first := h.waitService(t, "crasher", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := h.waitService(t, "crasher", "restart at once", func(s ServiceStatus) bool {
+		return s.State == StateRunning && s.PID != first.PID && s.PID != 0
+	})
+	if err := syscall.Kill(second.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waiting := h.waitService(t, "crasher", "delayed restart", func(s ServiceStatus) bool {
+		return s.State == StateFailed && strings.Contains(s.Reason, "restart in 1h")
+	})
+
+	done := make(chan struct{})
+	h.sup.calls <- func(ctx context.Context) {
+		defer close(done)
+		for _, svc := range h.sup.services {
+			if svc.cfg.Name == "crasher" {
+				h.sup.requestAction(ctx, svc, actionRequest{kind: actionRestart, trigger: "another rule"})
+				h.sup.requestAction(ctx, svc, actionRequest{kind: actionStart, trigger: "another rule"})
+			}
+		}
+	}
+	<-done
+	time.Sleep(100 * time.Millisecond)
+	st := h.service(t, "crasher")
+	if st.State != StateFailed || st.PID != 0 {
+		t.Errorf("after a rule's request: state %s, PID %d; want failed, waiting for the delay", st.State, st.PID)
+	}
+	if !strings.Contains(st.Reason, "restart in 1h") {
+		t.Errorf("reason %q, want the delayed restart still waiting", st.Reason)
+	}
+	if len(st.History) != len(waiting.History) {
+		t.Errorf("%d restarts in history, want %d: the request counted a restart", len(st.History), len(waiting.History))
 	}
 }
 
