@@ -72,9 +72,9 @@ func (p DialogueProbe) Probe(ctx context.Context) Result {
 	return netResult(start, "")
 }
 
-// String returns "dialogue ADDRESS".
+// String returns "send_expect ADDRESS", after the check type that configures it.
 func (p DialogueProbe) String() string {
-	return "dialogue " + p.Address
+	return "send_expect " + p.Address
 }
 
 // dialogueExpect reads from s into buf until expect matches it and returns the bytes
