@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"tend/checks"
 	"tend/alert"
+	"tend/checks"
 	"tend/config"
 	"tend/supervisor/logfile"
 )

@@ -83,9 +83,9 @@ How each figure is taken:
   the cycle length.
 - Memory: the median of reads of /proc/PID/status, once per cycle in the window
   (once per %[1]v for supervisord). Resident memory is VmRSS, which also counts the
-  resident pages of the executable and of shared libraries: tend is one static Go
-  binary, while Monit and the Python interpreter that runs supervisord map shared
-  libraries. Private memory is RssAnon, the resident anonymous pages such as heap and
+  resident pages of the executable and of shared libraries: most of tend's are its own
+  Go binary of about 21 MB, linked only to the C library, while Monit and the Python
+  interpreter that runs supervisord map more shared libraries. Private memory is RssAnon, the resident anonymous pages such as heap and
   stacks, which no file backs.
 - Kill -9: SIGKILL to the second port service's process. Replacement running is when
   its pidfile, which the program writes first thing, names another live process; port
