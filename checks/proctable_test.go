@@ -51,6 +51,7 @@ func TestListPIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = syscall.Close(dirfd) }()
+
 	// A small buffer makes listPIDs call getdents many times.
 	pids, err := listPIDs(dirfd, make([]byte, 256))
 	if err != nil {
@@ -63,6 +64,7 @@ func TestListPIDs(t *testing.T) {
 		}
 		listed[pid] = true
 	}
+
 	if !listed[os.Getpid()] {
 		t.Errorf("own PID %d not listed", os.Getpid())
 	}

@@ -67,11 +67,10 @@ How each figure is taken:
 
 - Steady window: it starts at the first cycle boundary two intervals after all
   services run. For tend and Monit the harness first times %[5]d cycles that the tool
-  really ran, however long they took. It finds the boundaries by requesting every %[7]v
-  the time at which the tool last checked service %[8]s, a sleep process: from tend's
-  control API for that one service (the latest `+"`at`"+` time of its checks) and from
-  Monit's page of that one service (`+"`/%[8]s`"+`, its "Data collected" time, in whole
-  seconds). Each change of that time is one cycle. tend starts a cycle every %[1]v, or
+  really ran, however long they took. Every %[7]v it requests the time at which the
+  tool last checked service %[8]s, a sleep process. tend's control API gives it for that
+  one service (the latest `+"`at`"+` time of its checks). Monit's page of that one service
+  (`+"`/%[8]s`"+`) gives its "Data collected" time, in whole seconds. Each change of that time is one cycle. tend starts a cycle every %[1]v, or
   later when the previous one overran, and Monit sleeps %[1]v after each cycle. Then,
   from the last boundary, it reads the tool's CPU over %[5]d cycles of the mean length
   with no request to the tool, so that replying to the harness costs nothing in the
@@ -83,8 +82,8 @@ How each figure is taken:
   the cycle length.
 - Memory: the median of reads of /proc/PID/status, once per cycle in the window
   (once per %[1]v for supervisord). Resident memory is VmRSS, which also counts the
-  resident pages of the executable and of shared libraries: most of tend's are its own
-  Go binary of about 21 MB, linked only to the C library, while Monit and the Python
+  resident pages of the executable and of shared libraries. Most of tend's are its own
+  Go binary of about 21 MB, linked only to the C library. Monit and the Python
   interpreter that runs supervisord map more shared libraries. Private memory is RssAnon, the resident anonymous pages such as heap and
   stacks, which no file backs.
 - Kill -9: SIGKILL to the second port service's process. Replacement running is when
