@@ -243,25 +243,30 @@ func stopLeftovers(procDir, stateDir string, cfg config.Service, log *slog.Logge
 		procwatch.KillTree(procDir, pid, unix.Signal(cfg.StopSignal.Signal()))
 		procwatch.KillTree(procDir, pid, unix.SIGCONT)
 	}
-	deadline := time.Now().Add(cfg.StopTimeout.D())
-	for time.Now().Before(deadline) {
-		// Each look reads the environment of every process, so the pace is slow.
-		time.Sleep(50 * time.Millisecond)
-		if left = markedProcesses(procDir, stateDir, cfg.Name); len(left) == 0 {
-			return nil
-		}
+	// Each look reads the environment of every process, so the pace is slow.
+	if left = waitUnmarked(procDir, stateDir, cfg.Name, cfg.StopTimeout.D(), 50*time.Millisecond); len(left) == 0 {
+		return nil
 	}
 	for _, pid := range left {
 		procwatch.KillTree(procDir, pid, unix.SIGKILL)
 	}
-	deadline = time.Now().Add(killWait)
-	for time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		if left = markedProcesses(procDir, stateDir, cfg.Name); len(left) == 0 {
-			return nil
-		}
+	if left = waitUnmarked(procDir, stateDir, cfg.Name, killWait, 10*time.Millisecond); len(left) == 0 {
+		return nil
 	}
 	return fmt.Errorf("processes %v left by the exited process still running %s after SIGKILL", left, killWait)
+}
+
+// waitUnmarked looks every pace, for up to limit, until no process carries the mark
+// of the service called name, and returns those that still do.
+func waitUnmarked(procDir, stateDir, name string, limit, pace time.Duration) []int {
+	deadline := time.Now().Add(limit)
+	for {
+		time.Sleep(pace)
+		left := markedProcesses(procDir, stateDir, name)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+	}
 }
 
 // markedProcesses returns the live processes whose environment marks them as the

@@ -271,7 +271,9 @@ func TestOwnedCrashRestartedAtOnce(t *testing.T) {
 func TestOwnedCrashEndsLeftovers(t *testing.T) {
 	dir := t.TempDir()
 	pidfile := filepath.Join(dir, "worker.pid")
-	svc := ownedService("app", "sh", "-c", "sleep 1000 & echo $! > "+pidfile+"; exec sleep 1001")
+	// The worker ignores SIGTERM, so it ends only by the SIGKILL after the stop timeout.
+	svc := ownedService("app", "sh", "-c",
+		"(trap '' TERM; exec sleep 1000) & echo $! > "+pidfile+"; exec sleep 1001")
 	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
 		Services: []config.Service{svc}}
 	h := startHarnessConfig(t, cfg, true)
