@@ -274,6 +274,44 @@ func TestAdoptOwnedWithoutMark(t *testing.T) {
 	}
 }
 
+// A child that called setsid leads a process group of its own and keeps the mark. After
+// a restart of the supervisor it is neither taken for the service nor stopped as an extra
+// instance.
+func TestAdoptOwnedKeepsSetsidChild(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "worker.pid")
+	svc := ownedService("worker", "sh", "-c", "setsid sleep 1000 & echo $! > "+pidfile+"; exec sleep 1001")
+	cfg := &config.Config{Interval: config.Duration(time.Hour), Hostname: "test", StateDir: t.TempDir(),
+		Services: []config.Service{svc}}
+	h1 := startHarnessConfig(t, cfg, false)
+	first := h1.waitService(t, "worker", "start", func(s ServiceStatus) bool { return s.State == StateRunning })
+	t.Cleanup(func() { _ = syscall.Kill(first.PID, syscall.SIGKILL) })
+	var child int
+	if !testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
+		data, err := os.ReadFile(pidfile)
+		child, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		return err == nil && child != 0
+	}) {
+		t.Fatal("the service did not write its child's PID")
+	}
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) })
+	h1.stop()
+
+	// Without the state file, the newest marked group leader, the child, would be the
+	// first candidate.
+	if err := os.Remove(filepath.Join(cfg.StateDir, "services.json")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	h2 := startHarnessConfig(t, cfg, true)
+	st := h2.service(t, "worker")
+	if st.PID != first.PID {
+		t.Errorf("after restart: PID %d, want the main process %d adopted", st.PID, first.PID)
+	}
+	time.Sleep(100 * time.Millisecond) // A stop of an extra instance runs off the loop.
+	if !alive(child) {
+		t.Errorf("the child %d that called setsid was stopped as an extra instance", child)
+	}
+}
+
 // countProcesses counts the live processes marked with stateDir whose command line is
 // cmdline.
 func countProcesses(t *testing.T, cmdline, stateDir string) int {

@@ -187,6 +187,13 @@ func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *chec
 		!slices.ContainsFunc(leaders, func(l *checks.Process) bool { return l.PID == p.PID }) {
 		leaders = append(leaders, p)
 	}
+	// A leader below another marked leader is a child of that one that called setsid,
+	// such as a daemonized worker, and not an instance of the service.
+	marks := make(map[int]bool, len(leaders))
+	for _, p := range leaders {
+		marks[p.PID] = true
+	}
+	leaders = slices.DeleteFunc(leaders, func(p *checks.Process) bool { return belowAny(snap, p, marks) })
 	if len(leaders) == 0 {
 		return nil, nil
 	}
@@ -208,6 +215,22 @@ func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *chec
 		}
 	}
 	return found, extra
+}
+
+// belowAny reports whether one of the processes in pids is an ancestor of p.
+func belowAny(snap *checks.Snapshot, p *checks.Process, pids map[int]bool) bool {
+	// The walk is bounded, so that a PPID loop in a snapshot read mid-change ends.
+	for range 1024 {
+		parent, ok := snap.Processes[p.PPID]
+		if !ok {
+			return false
+		}
+		if pids[parent.PID] {
+			return true
+		}
+		p = parent
+	}
+	return false
 }
 
 // adoptChild takes over a running process of an owned service that an earlier run of

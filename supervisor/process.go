@@ -247,6 +247,8 @@ func stopLeftovers(procDir, stateDir string, cfg config.Service, log *slog.Logge
 	if left = waitUnmarked(procDir, stateDir, cfg.Name, cfg.StopTimeout.D(), 50*time.Millisecond); len(left) == 0 {
 		return nil
 	}
+	log.Warn("processes left by the exited process still running after the stop timeout, sending SIGKILL",
+		"pids", left, "stop_timeout", cfg.StopTimeout)
 	for _, pid := range left {
 		procwatch.KillTree(procDir, pid, unix.SIGKILL)
 	}
