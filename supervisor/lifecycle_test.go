@@ -287,9 +287,8 @@ func TestAdoptOwnedKeepsSetsidChild(t *testing.T) {
 	t.Cleanup(func() { _ = syscall.Kill(first.PID, syscall.SIGKILL) })
 	var child int
 	if !testenv.WaitFor(testenv.Context(t, time.Minute), func() bool {
-		data, err := os.ReadFile(pidfile)
-		child, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-		return err == nil && child != 0
+		child, _ = readPID(pidfile)
+		return child != 0
 	}) {
 		t.Fatal("the service did not write its child's PID")
 	}
