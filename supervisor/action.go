@@ -56,8 +56,8 @@ type actionTarget struct {
 	stateDir, notifyPath string
 	// killed is set when a stop needed SIGKILL after the stop timeout.
 	killed bool
-	// leftovers is true when the owned process exited since the last action, and what
-	// it left running must end before anything else happens.
+	// leftovers is true when the owned process exited since the last action, so what
+	// it left running must end before the action does anything else.
 	leftovers bool
 }
 
@@ -94,8 +94,8 @@ func (s *Supervisor) requestAction(ctx context.Context, svc *service, req action
 		}
 	}
 	if !req.manual && !req.delayed && svc.delay != nil {
-		// A rule's request, such as the start action of another check, while a restart
-		// waits for its backoff delay: that restart covers it, and the delay holds.
+		// A restart waits for its backoff delay and covers this rule's request, such as
+		// another check's start action, so the delay holds.
 		return
 	}
 	if req.kind == actionRestart && !req.manual && !req.delayed {

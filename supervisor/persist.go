@@ -187,8 +187,8 @@ func (s *Supervisor) findOwned(svc *service, snap *checks.Snapshot) (found *chec
 		!slices.ContainsFunc(leaders, func(l *checks.Process) bool { return l.PID == p.PID }) {
 		leaders = append(leaders, p)
 	}
-	// A leader below another marked leader is a child of that one that called setsid,
-	// such as a daemonized worker, and not an instance of the service.
+	// A marked leader below another one is a child that called setsid, such as a
+	// daemonized worker, and not an instance of the service.
 	marks := make(map[int]bool, len(leaders))
 	for _, p := range leaders {
 		marks[p.PID] = true
